@@ -1,0 +1,1 @@
+//! Formatting query results (in progress; see issue 3).

@@ -1,0 +1,1 @@
+//! Query execution and safety (in progress; see issue 3).

@@ -1,0 +1,1 @@
+//! The MCP server (in progress; see issue 3).
