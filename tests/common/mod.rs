@@ -1,0 +1,266 @@
+//! Shared test harness: runs the real `m4` binary as a client would, with a clean
+//! environment, and speaks MCP (newline-delimited JSON-RPC) over its stdio.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// How long a test waits for one response before failing instead of hanging.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `m4` binary with an environment cleared of anything the developer's shell
+/// might leak (M4_*, RUST_LOG), pointed at `data_dir`.
+pub fn m4_command(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_m4"));
+    cmd.env_clear();
+    for keep in ["PATH", "HOME", "TMPDIR", "LANG"] {
+        if let Ok(value) = std::env::var(keep) {
+            cmd.env(keep, value);
+        }
+    }
+    cmd.env("M4_DATA_DIR", data_dir);
+    cmd
+}
+
+/// Runs `m4 args...` to completion and returns (status success, stdout, stderr).
+pub fn run_m4(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
+    let output = m4_command(data_dir)
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("failed to run the m4 binary");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A data folder holding the synthetic data set, built once per test binary.
+pub fn synthetic_data_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (ok, _out, err) = run_m4(dir.path(), &["init", "synthetic"], &[]);
+        assert!(ok, "m4 init synthetic failed:\n{err}");
+        dir
+    })
+    .path()
+}
+
+/// The real MIMIC-IV demo folder from `M4_TEST_DEMO_DIR`, or `None` (with a
+/// visible SKIPPED line) when it is not configured. Under CI a missing folder fails.
+pub fn demo_source_dir(test: &str) -> Option<PathBuf> {
+    match std::env::var("M4_TEST_DEMO_DIR") {
+        Ok(dir) if Path::new(&dir).join("hosp").is_dir() => Some(PathBuf::from(dir)),
+        other => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: M4_TEST_DEMO_DIR is {other:?}, but CI must run the real-demo tests"
+            );
+            eprintln!("SKIPPED {test}: set M4_TEST_DEMO_DIR to the MIMIC-IV demo folder to run it");
+            None
+        }
+    }
+}
+
+/// A data folder holding the real demo, built once per test binary from `M4_TEST_DEMO_DIR`.
+pub fn demo_data_dir(test: &str) -> Option<&'static Path> {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let src = demo_source_dir(test)?;
+    Some(
+        DIR.get_or_init(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let src = src.to_string_lossy().into_owned();
+            let (ok, _out, err) =
+                run_m4(dir.path(), &["init", "mimic-iv-demo", "--src", &src], &[]);
+            assert!(ok, "m4 init mimic-iv-demo --src {src} failed:\n{err}");
+            dir
+        })
+        .path(),
+    )
+}
+
+/// A running `m4 serve` child and a line-oriented JSON-RPC client for it.
+pub struct McpChild {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    next_id: u64,
+    stderr_path: PathBuf,
+    _stderr_dir: tempfile::TempDir,
+}
+
+impl McpChild {
+    /// Starts `m4 serve` on `data_dir` with extra environment variables.
+    pub fn spawn(data_dir: &Path, envs: &[(&str, &str)]) -> McpChild {
+        let mut cmd = m4_command(data_dir);
+        cmd.arg("serve").envs(envs.iter().copied());
+        McpChild::spawn_command(cmd)
+    }
+
+    /// Starts an already prepared command (its stdio is taken over here).
+    pub fn spawn_command(mut cmd: Command) -> McpChild {
+        let stderr_dir = tempfile::tempdir().expect("tempdir");
+        let stderr_path = stderr_dir.path().join("stderr.log");
+        let stderr_file = std::fs::File::create(&stderr_path).expect("stderr log");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr_file)
+            .spawn()
+            .expect("failed to start m4 serve");
+        let stdout: ChildStdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        McpChild {
+            stdin: child.stdin.take(),
+            child,
+            lines: rx,
+            next_id: 1,
+            stderr_path,
+            _stderr_dir: stderr_dir,
+        }
+    }
+
+    /// Everything the server logged to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Writes one raw line to the server's stdin.
+    pub fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin already closed");
+        writeln!(stdin, "{line}").expect("write to m4 stdin");
+        stdin.flush().expect("flush m4 stdin");
+    }
+
+    /// Sends a notification (no id, no response).
+    pub fn notify(&mut self, method: &str, params: Value) {
+        let msg = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        self.send_raw(&msg.to_string());
+    }
+
+    /// Sends a request and returns its id without waiting.
+    pub fn send_request(&mut self, method: &str, params: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_raw(&msg.to_string());
+        id
+    }
+
+    /// Waits for the response with `id`, skipping notifications and other messages.
+    pub fn wait_response(&mut self, id: u64) -> Value {
+        let deadline = std::time::Instant::now() + RESPONSE_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).unwrap_or_else(|e| {
+                panic!("no response to request {id} ({e}); stderr:\n{}", self.stderr())
+            });
+            let msg: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            if msg.get("id") == Some(&json!(id)) {
+                return msg;
+            }
+        }
+    }
+
+    /// Waits for the next message of any kind, or `None` after `timeout`.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        let line = self.lines.recv_timeout(timeout).ok()?;
+        Some(serde_json::from_str(&line).expect("stdout line is not JSON"))
+    }
+
+    /// Sends a request and returns the whole response (`result` or `error`).
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.wait_response(id)
+    }
+
+    /// The MCP handshake; returns the `initialize` result.
+    pub fn initialize(&mut self) -> Value {
+        let response = self.request(
+            "initialize",
+            json!({
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "m4-tests", "version": "0"}
+            }),
+        );
+        self.notify("notifications/initialized", json!({}));
+        response
+            .get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("initialize failed: {response}"))
+    }
+
+    /// `tools/list` → the tools array.
+    pub fn list_tools(&mut self) -> Vec<Value> {
+        let response = self.request("tools/list", json!({}));
+        response["result"]["tools"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/list failed: {response}"))
+    }
+
+    /// `tools/call` → the call's result object (`content`, `isError`, `structuredContent`).
+    pub fn call_tool(&mut self, name: &str, arguments: Value) -> Value {
+        let response = self.request("tools/call", json!({"name": name, "arguments": arguments}));
+        response
+            .get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/call {name} got a protocol error: {response}"))
+    }
+
+    /// Closes stdin and waits for the process to exit; returns whether it exited 0.
+    pub fn close(mut self) -> bool {
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + RESPONSE_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait m4") {
+                return status.success();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "m4 did not exit after stdin closed"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for McpChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The text of a tool result's first content block.
+pub fn tool_text(result: &Value) -> String {
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("tool result has no text content: {result}"))
+        .to_string()
+}
+
+/// Whether a tool result is an error result.
+pub fn is_tool_error(result: &Value) -> bool {
+    result["isError"].as_bool().unwrap_or(false)
+}
