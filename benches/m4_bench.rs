@@ -1,1 +1,99 @@
-fn main() {}
+//! End-to-end benchmark of the server as a client sees it: time from process
+//! start to the `initialize` response, `tools/call` round trips for a trivial
+//! query and for a 1,000-row result, and the server's peak memory.
+//!
+//! Run: `cargo bench --bench m4_bench` (uses the real demo when
+//! `M4_TEST_DEMO_DIR` is set, else the synthetic data set). It reports figures;
+//! it asserts none, because this machine's timing is noisy.
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use common::{run_m4, McpChild};
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index]
+}
+
+fn report(name: &str, samples: &mut [Duration]) {
+    let median = percentile(samples, 0.5);
+    let p99 = percentile(samples, 0.99);
+    println!(
+        "{name:<36} n={:<5} median={:>9.3} ms  p99={:>9.3} ms",
+        samples.len(),
+        median.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing useful: run only under bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let (dataset, ok, err) = match std::env::var("M4_TEST_DEMO_DIR") {
+        Ok(src) => {
+            let (ok, _, err) = run_m4(data.path(), &["init", "mimic-iv-demo", "--src", &src], &[]);
+            ("mimic-iv-demo", ok, err)
+        }
+        Err(_) => {
+            let (ok, _, err) = run_m4(data.path(), &["init", "synthetic"], &[]);
+            ("synthetic", ok, err)
+        }
+    };
+    assert!(ok, "could not build the {dataset} data set:\n{err}");
+    println!("data set: {dataset}");
+    let envs = [("M4_DATASET", dataset)];
+
+    let mut startup = Vec::new();
+    for _ in 0..30 {
+        let started = Instant::now();
+        let mut server = McpChild::spawn(data.path(), &envs);
+        server.initialize();
+        startup.push(started.elapsed());
+        server.close();
+    }
+    report("start → initialize response", &mut startup);
+
+    let mut server = McpChild::spawn(data.path(), &envs);
+    server.initialize();
+    let call = |server: &mut McpChild, sql: &str, n: usize| {
+        let mut samples = Vec::with_capacity(n);
+        for _ in 0..n {
+            let started = Instant::now();
+            let result = server.call_tool("execute_query", json!({"sql_query": sql}));
+            samples.push(started.elapsed());
+            assert!(!common::is_tool_error(&result), "{result}");
+        }
+        samples
+    };
+    call(&mut server, "select 1", 50); // warm-up
+    report("tools/call select 1", &mut call(&mut server, "select 1", 1000));
+    let rows_sql = "select * from mimiciv_hosp.labevents limit 1000";
+    report("tools/call 1,000 labevents rows", &mut call(&mut server, rows_sql, 200));
+    let pid = server_pid(&server);
+    if let Some(kib) = pid.and_then(peak_rss_kib) {
+        println!("{:<36} {:.1} MiB", "server peak RSS (VmHWM)", kib as f64 / 1024.0);
+    }
+    server.close();
+}
+
+fn server_pid(server: &McpChild) -> Option<u32> {
+    Some(server.pid())
+}

@@ -2,3 +2,6 @@
 //! binary, as an MCP client or a user at a terminal would.
 
 mod common;
+mod csv_reader;
+mod mcp;
+mod safety;

@@ -1,0 +1,143 @@
+//! Deciding whether a text is exactly one read-only query, with DuckDB's parser.
+//!
+//! DuckDB's `json_serialize_sql` parses the text with the same parser that would
+//! run it and serialises only SELECT-shaped statements (SELECT, WITH ... SELECT,
+//! VALUES, FROM-first, DESCRIBE/SHOW/SUMMARIZE, which DuckDB rewrites into
+//! selects). Anything else — INSERT, COPY, ATTACH, SET, INSTALL, PRAGMA, CREATE —
+//! comes back as an error, and several statements come back as a list longer
+//! than one. Comments and string literals are handled by the parser, so
+//! `-- drop table` or `'delete'` in a literal never cause a false rejection, and
+//! a column named `administration_type` is just a column.
+
+use duckdb::Connection;
+use serde::Deserialize;
+
+use super::{Database, QueryError};
+
+/// The longest SQL text accepted; a query an LLM writes is a few KB at most.
+pub const MAX_SQL_BYTES: usize = 100_000;
+
+/// A statement that passed [`check_statement`], or SQL that m4 itself wrote.
+/// The executor accepts nothing else.
+#[derive(Debug, Clone)]
+pub struct CheckedQuery {
+    sql: String,
+}
+
+impl CheckedQuery {
+    /// m4's own fixed SQL (values go in as bound parameters). Only a `'static`
+    /// string is accepted so that text from a request can never arrive here.
+    pub fn fixed(sql: &'static str) -> CheckedQuery {
+        CheckedQuery {
+            sql: sql.to_string(),
+        }
+    }
+
+    /// SQL that m4 assembled from catalog identifiers (see `catalog`).
+    pub(crate) fn from_catalog(sql: String) -> CheckedQuery {
+        CheckedQuery { sql }
+    }
+
+    /// The SQL text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+/// What `json_serialize_sql` returns.
+#[derive(Debug, Deserialize)]
+struct Serialized {
+    error: bool,
+    #[serde(default)]
+    error_type: Option<String>,
+    #[serde(default)]
+    error_message: Option<String>,
+    #[serde(default)]
+    statements: Vec<serde_json::Value>,
+}
+
+/// Checks that `sql` is exactly one read-only query.
+pub fn check_statement(database: &Database, sql: &str) -> Result<CheckedQuery, QueryError> {
+    let connection = database.connect()?;
+    check_with(&connection, sql)
+}
+
+pub(crate) fn check_with(connection: &Connection, sql: &str) -> Result<CheckedQuery, QueryError> {
+    let reject = |reason: String| Err(QueryError::Rejected { reason });
+    if sql.trim().is_empty() {
+        return reject("the query is empty".to_string());
+    }
+    if sql.len() > MAX_SQL_BYTES {
+        return reject(format!(
+            "the query is {} bytes long, over the {MAX_SQL_BYTES}-byte limit",
+            sql.len()
+        ));
+    }
+    if sql.contains('\0') {
+        return reject("the query contains a NUL character".to_string());
+    }
+    let serialized: String = connection
+        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| row.get(0))
+        .map_err(|e| QueryError::Internal {
+            message: format!("the SQL parser failed: {e}"),
+        })?;
+    let parsed: Serialized =
+        serde_json::from_str(&serialized).map_err(|e| QueryError::Internal {
+            message: format!("unexpected parser output: {e}"),
+        })?;
+    if parsed.error {
+        let message = parsed.error_message.unwrap_or_default();
+        // A syntax error is DuckDB's to explain; anything else that fails to
+        // serialise is a statement that is not a query.
+        if parsed.error_type.as_deref() == Some("parser") {
+            return Err(QueryError::Sql { message });
+        }
+        return reject(format!("found {}", describe_statement(sql)));
+    }
+    match parsed.statements.len() {
+        1 => Ok(CheckedQuery {
+            sql: sql.to_string(),
+        }),
+        0 => reject("the text contains no statement".to_string()),
+        n => reject(format!("found {n} statements; send them one at a time")),
+    }
+}
+
+/// Names the kind of statement for the rejection message: the first keyword,
+/// skipping comments, as a hint only (the decision was the parser's).
+fn describe_statement(sql: &str) -> String {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, tail)| tail).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, tail)| tail).trim_start();
+        } else {
+            break;
+        }
+    }
+    let keyword: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if keyword.is_empty() {
+        "a statement that is not a query".to_string()
+    } else {
+        format!("`{keyword}`, which is not a read-only query")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_statement;
+
+    #[test]
+    fn names_the_first_keyword_after_comments() {
+        assert_eq!(
+            describe_statement("/* x */ -- y\n insert into t values (1)"),
+            "`INSERT`, which is not a read-only query"
+        );
+        assert_eq!(describe_statement("  "), "a statement that is not a query");
+    }
+}

@@ -1,0 +1,304 @@
+//! The MCP tools: their arguments (whose doc comments become the JSON schema
+//! the model reads), descriptions, and what each asks of `query`.
+//!
+//! Tool names follow the Python M4 server so prompts and habits carry over.
+
+use duckdb::types::Value as SqlValue;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ServerCapabilities, ServerInfo};
+use rmcp::{tool, tool_handler, tool_router, ServerHandler};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::{CallContext, M4Server, ToolError, ToolOutput};
+use crate::datasets;
+use crate::format;
+use crate::query::{check_statement, CheckedQuery, QueryResult};
+
+/// What the model is told when it connects.
+const INSTRUCTIONS: &str = "m4 answers questions about MIMIC-IV, an intensive-care database, \
+with read-only SQL over DuckDB. Workflow: 1) get_database_schema to see the tables \
+(schemas mimiciv_hosp and mimiciv_icu); 2) get_table_info on the tables you need, to learn \
+their columns and see sample rows; 3) execute_query with one SELECT. Always schema-qualify \
+tables (mimiciv_hosp.patients). Results are capped (rows and bytes) and say when they were \
+truncated: aggregate in SQL (COUNT, AVG, GROUP BY) rather than fetching raw rows. Item \
+labels live in dictionary tables (mimiciv_hosp.d_labitems, mimiciv_icu.d_items): join them. \
+list_datasets shows which data sets exist; a result from the synthetic data set is not real \
+patient data and must not be reported as such.";
+
+/// Largest `limit` the convenience tools accept.
+const MAX_LIMIT: i64 = 1000;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DatasetArg {
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TableInfoArgs {
+    /// Table name, preferably schema-qualified, e.g. `mimiciv_hosp.patients` or `mimiciv_icu.icustays`.
+    pub table_name: String,
+    /// Also return a few sample rows (default true).
+    pub show_sample: Option<bool>,
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ExecuteQueryArgs {
+    /// One read-only DuckDB SQL query (SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE),
+    /// e.g. `SELECT gender, count(*) FROM mimiciv_hosp.patients GROUP BY gender`.
+    pub sql_query: String,
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct IcuStaysArgs {
+    /// Only this patient's stays (`subject_id`); omit for all patients.
+    pub patient_id: Option<i64>,
+    /// Maximum rows, 1 to 1000 (default 10).
+    pub limit: Option<i64>,
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+/// A lab test given by its `itemid` or by (part of) its label.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum LabItem {
+    /// `itemid` from mimiciv_hosp.d_labitems, e.g. 50912 (creatinine).
+    Id(i64),
+    /// Label text, matched case-insensitively as a substring, e.g. "creatinine"; digits alone are an itemid.
+    Label(String),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct LabResultsArgs {
+    /// Only this patient's results (`subject_id`); omit for all patients.
+    pub patient_id: Option<i64>,
+    /// The lab test: an itemid (50912) or a label ("creatinine"); omit for all tests.
+    pub lab_item: Option<LabItem>,
+    /// Maximum rows, 1 to 1000 (default 20).
+    pub limit: Option<i64>,
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RaceDistributionArgs {
+    /// Number of race categories to return, 1 to 1000 (default 10).
+    pub limit: Option<i64>,
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+const ICU_STAYS_SQL: &str = "\
+SELECT subject_id, hadm_id, stay_id, first_careunit, last_careunit, intime, outtime, los
+FROM mimiciv_icu.icustays
+WHERE $1::BIGINT IS NULL OR subject_id = $1::BIGINT
+ORDER BY subject_id, intime
+LIMIT $2";
+
+const LAB_RESULTS_SQL: &str = "\
+SELECT l.subject_id, l.hadm_id, l.charttime, l.itemid, d.label, d.fluid, l.value, l.valuenum,
+       l.valueuom, l.ref_range_lower, l.ref_range_upper, l.flag
+FROM mimiciv_hosp.labevents AS l
+JOIN mimiciv_hosp.d_labitems AS d ON d.itemid = l.itemid
+WHERE ($1::BIGINT IS NULL OR l.subject_id = $1::BIGINT)
+  AND ($2::BIGINT IS NULL OR l.itemid = $2::BIGINT)
+  AND ($3::VARCHAR IS NULL OR d.label ILIKE '%' || $3::VARCHAR || '%')
+ORDER BY l.subject_id, l.charttime, l.itemid
+LIMIT $4";
+
+const RACE_DISTRIBUTION_SQL: &str = "\
+SELECT race, count(*) AS admissions, count(DISTINCT subject_id) AS patients
+FROM mimiciv_hosp.admissions
+GROUP BY race
+ORDER BY admissions DESC, race
+LIMIT $1";
+
+/// Checks a `limit` argument and says which bound is enforced.
+fn limit_arg(limit: Option<i64>, default: i64) -> Result<i64, ToolError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ToolError::InvalidArgument(format!(
+            "`limit` must be between 1 and {MAX_LIMIT}; got {limit}. For more rows, aggregate with execute_query."
+        )))
+    }
+}
+
+fn optional(value: Option<i64>) -> SqlValue {
+    value.map_or(SqlValue::Null, SqlValue::BigInt)
+}
+
+/// A query result as tool output.
+fn table_output(context: &CallContext, result: &QueryResult) -> ToolOutput {
+    let rendered = format::render(result, context.limits.max_rows, context.limits.max_bytes);
+    ToolOutput {
+        text: rendered.text,
+        structured: Some(rendered.structured),
+        rows: result.rows.len(),
+        truncated: result.truncated.is_some(),
+    }
+}
+
+#[tool_router]
+impl M4Server {
+    #[tool(
+        description = "List the data sets m4 knows (MIMIC-IV demo, full MIMIC-IV, synthetic), which are initialised, and which one tools use by default. Use it when the user asks what data is available or wants another data set; pass its name as `dataset` to other tools.",
+        annotations(title = "List data sets", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn list_datasets(&self, cancel: CancellationToken) -> CallToolResult {
+        let default = self.state.default_dataset.name;
+        let data_dir = self.state.settings.data_dir.clone();
+        self.call("list_datasets", None, cancel, move |_context| {
+            let statuses = datasets::status(&data_dir);
+            let mut text = String::from("| data set | initialised | default | description |\n|---|---|---|---|\n");
+            let mut items = Vec::new();
+            for status in &statuses {
+                let name = status.spec.name;
+                text.push_str(&format!(
+                    "| {name} | {} | {} | {} |\n",
+                    if status.initialised { "yes" } else { "no" },
+                    if name == default { "yes" } else { "" },
+                    status.spec.description
+                ));
+                items.push(json!({
+                    "name": name,
+                    "initialised": status.initialised,
+                    "default": name == default,
+                    "synthetic": status.spec.synthetic,
+                    "description": status.spec.description,
+                }));
+            }
+            text.push_str("\nA data set that is not initialised is built by the user with `m4 init <name>` in a terminal.\n");
+            Ok(ToolOutput { text, structured: Some(json!({"datasets": items})), rows: statuses.len(), truncated: false })
+        })
+        .await
+    }
+
+    #[tool(
+        description = "List every table (schema-qualified, e.g. mimiciv_hosp.patients) with its row count. Start here: then call get_table_info on the tables you need, then execute_query.",
+        annotations(title = "Database schema", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn get_database_schema(&self, Parameters(args): Parameters<DatasetArg>, cancel: CancellationToken) -> CallToolResult {
+        self.call("get_database_schema", args.dataset, cancel, |context| {
+            let tables = context.database.tables()?;
+            let mut text = format!("Data set `{}`: {} tables\n\n| table | rows |\n|---|---|\n", context.spec.name, tables.len());
+            for table in &tables {
+                text.push_str(&format!("| {} | {} |\n", table.qualified_name(), table.rows));
+            }
+            Ok(ToolOutput {
+                text,
+                structured: Some(json!({"dataset": context.spec.name, "tables": tables})),
+                rows: tables.len(),
+                truncated: false,
+            })
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Describe one table: its columns (name, type, nullable) and, unless show_sample is false, 3 sample rows. Accepts `mimiciv_hosp.patients`, `hosp.patients` or a bare `patients`; an unknown name gets the closest real table names.",
+        annotations(title = "Table info", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn get_table_info(&self, Parameters(args): Parameters<TableInfoArgs>, cancel: CancellationToken) -> CallToolResult {
+        self.call("get_table_info", args.dataset, cancel, move |context| {
+            let table = context.database.resolve_table(&args.table_name)?;
+            let info = context.database.table_info(&table)?;
+            let mut text = format!("Table `{}` ({} rows)\n\n| column | type | nullable |\n|---|---|---|\n", table.qualified_name(), table.rows);
+            for column in &info.columns {
+                text.push_str(&format!("| {} | {} | {} |\n", column.name, column.type_name, if column.nullable { "yes" } else { "no" }));
+            }
+            let mut structured = json!({"table": info});
+            if args.show_sample.unwrap_or(true) {
+                let sample = context.run(&CheckedQuery::sample_rows(&table, 3), &[])?;
+                let rendered = format::render(&sample, context.limits.max_rows, context.limits.max_bytes);
+                text.push_str("\nSample rows:\n\n");
+                text.push_str(&rendered.text);
+                structured["sample"] = rendered.structured;
+            }
+            Ok(ToolOutput { text, structured: Some(structured), rows: info.columns.len(), truncated: false })
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Run ONE read-only SQL query (DuckDB dialect) and get a table back. Allowed: SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE; anything that writes, reads files or changes settings is refused. Schema-qualify tables (mimiciv_hosp.admissions). Results are capped (default 1000 rows / 200 kB, 30 s): aggregate in SQL instead of fetching raw rows. Example: SELECT gender, count(*) AS n FROM mimiciv_hosp.patients GROUP BY gender. SQL errors come back with DuckDB's message so you can fix the query.",
+        annotations(title = "Execute SQL query", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn execute_query(&self, Parameters(args): Parameters<ExecuteQueryArgs>, cancel: CancellationToken) -> CallToolResult {
+        self.call("execute_query", args.dataset, cancel, move |context| {
+            tracing::debug!(sql = %args.sql_query, "execute_query");
+            let checked = check_statement(&context.database, &args.sql_query)?;
+            let result = context.run(&checked, &[])?;
+            Ok(table_output(context, &result))
+        })
+        .await
+    }
+
+    #[tool(
+        description = "ICU stays from mimiciv_icu.icustays (subject_id, hadm_id, stay_id, care units, intime, outtime, length of stay in days), for one patient or all, ordered by patient and admission time.",
+        annotations(title = "ICU stays", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn get_icu_stays(&self, Parameters(args): Parameters<IcuStaysArgs>, cancel: CancellationToken) -> CallToolResult {
+        self.call("get_icu_stays", args.dataset, cancel, move |context| {
+            let limit = limit_arg(args.limit, 10)?;
+            let result = context.run(&CheckedQuery::fixed(ICU_STAYS_SQL), &[optional(args.patient_id), SqlValue::BigInt(limit)])?;
+            Ok(table_output(context, &result))
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Lab results from mimiciv_hosp.labevents joined with their labels from mimiciv_hosp.d_labitems, for one patient or all, one lab test or all. lab_item is an itemid (50912) or part of a label (\"creatinine\", case-insensitive).",
+        annotations(title = "Lab results", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn get_lab_results(&self, Parameters(args): Parameters<LabResultsArgs>, cancel: CancellationToken) -> CallToolResult {
+        self.call("get_lab_results", args.dataset, cancel, move |context| {
+            let limit = limit_arg(args.limit, 20)?;
+            let (itemid, label) = match args.lab_item {
+                None => (SqlValue::Null, SqlValue::Null),
+                Some(LabItem::Id(id)) => (SqlValue::BigInt(id), SqlValue::Null),
+                Some(LabItem::Label(text)) => match text.trim().parse::<i64>() {
+                    Ok(id) => (SqlValue::BigInt(id), SqlValue::Null),
+                    Err(_) => (SqlValue::Null, SqlValue::Text(text.trim().to_string())),
+                },
+            };
+            let result = context.run(&CheckedQuery::fixed(LAB_RESULTS_SQL), &[optional(args.patient_id), itemid, label, SqlValue::BigInt(limit)])?;
+            Ok(table_output(context, &result))
+        })
+        .await
+    }
+
+    #[tool(
+        description = "Distribution of race across hospital admissions (mimiciv_hosp.admissions): each race with its number of admissions and of distinct patients, most frequent first.",
+        annotations(title = "Race distribution", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn get_race_distribution(&self, Parameters(args): Parameters<RaceDistributionArgs>, cancel: CancellationToken) -> CallToolResult {
+        self.call("get_race_distribution", args.dataset, cancel, move |context| {
+            let limit = limit_arg(args.limit, 10)?;
+            let result = context.run(&CheckedQuery::fixed(RACE_DISTRIBUTION_SQL), &[SqlValue::BigInt(limit)])?;
+            Ok(table_output(context, &result))
+        })
+        .await
+    }
+}
+
+#[tool_handler]
+impl ServerHandler for M4Server {
+    fn get_info(&self) -> ServerInfo {
+        ServerInfo::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                rmcp::model::Implementation::new("m4", env!("CARGO_PKG_VERSION"))
+                    .with_title("m4: MIMIC-IV over MCP"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+}

@@ -1,0 +1,446 @@
+//! The MCP server through the real binary over stdio: handshake, tool listing,
+//! every tool on the synthetic and the real demo data, and protocol robustness.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::{
+    demo_data_dir, demo_source_dir, is_tool_error, synthetic_data_dir, tool_text, McpChild,
+};
+use crate::csv_reader::read_csv_gz;
+
+const TOOLS: [&str; 7] = [
+    "list_datasets",
+    "get_database_schema",
+    "get_table_info",
+    "execute_query",
+    "get_icu_stays",
+    "get_lab_results",
+    "get_race_distribution",
+];
+
+fn structured_rows(result: &Value) -> Vec<Value> {
+    result["structuredContent"]["rows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("no structured rows: {result}"))
+}
+
+fn single_number(result: &Value) -> i64 {
+    assert!(!is_tool_error(result), "tool error: {result}");
+    structured_rows(result)[0][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("not a number: {result}"))
+}
+
+#[test]
+fn initialize_announces_tools_and_instructions() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    let info = server.initialize();
+    assert_eq!(info["serverInfo"]["name"], "m4");
+    assert!(info["capabilities"]["tools"].is_object(), "{info}");
+    let instructions = info["instructions"].as_str().expect("instructions");
+    assert!(instructions.contains("get_database_schema"));
+    assert!(instructions.contains("truncated"));
+    assert!(server.close(), "m4 should exit 0 when stdin closes");
+}
+
+#[test]
+fn every_tool_is_listed_with_schema_description_and_read_only_hint() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let tools = server.list_tools();
+    let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
+    for tool in TOOLS {
+        assert!(names.contains(&tool), "{tool} missing from {names:?}");
+    }
+    for tool in &tools {
+        assert!(tool["description"].as_str().is_some_and(|d| d.len() > 40), "{tool}");
+        assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
+        assert_eq!(tool["annotations"]["readOnlyHint"], true, "{tool}");
+        assert_eq!(tool["annotations"]["destructiveHint"], false, "{tool}");
+    }
+    let execute = tools.iter().find(|t| t["name"] == "execute_query").unwrap();
+    assert_eq!(execute["inputSchema"]["required"], json!(["sql_query"]));
+}
+
+#[test]
+fn synthetic_results_are_labelled_synthetic() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let result = server.call_tool("execute_query", json!({"sql_query": "select 1 as one"}));
+    assert!(!is_tool_error(&result), "{result}");
+    assert!(tool_text(&result).contains("SYNTHETIC"), "{result}");
+    let datasets = server.call_tool("list_datasets", json!({}));
+    let listed = &datasets["structuredContent"]["datasets"];
+    let synthetic = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "synthetic")
+        .unwrap();
+    assert_eq!(synthetic["initialised"], true);
+    assert_eq!(synthetic["default"], true);
+    assert_eq!(synthetic["synthetic"], true);
+}
+
+#[test]
+fn tools_agree_with_each_other_on_synthetic_data() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let schema = server.call_tool("get_database_schema", json!({}));
+    let tables = schema["structuredContent"]["tables"].as_array().unwrap().clone();
+    for wanted in ["patients", "admissions", "icustays", "labevents", "d_labitems"] {
+        assert!(tables.iter().any(|t| t["table"] == wanted), "{wanted} not in {schema}");
+    }
+    // The schema's row counts are the tables' real counts.
+    for table in &tables {
+        let name = format!("{}.{}", table["schema"].as_str().unwrap(), table["table"].as_str().unwrap());
+        let counted = single_number(&server.call_tool(
+            "execute_query",
+            json!({"sql_query": format!("select count(*) from {name}")}),
+        ));
+        assert_eq!(Some(counted), table["rows"].as_i64(), "{name}");
+    }
+    // One patient's ICU stays, two ways.
+    let patient = single_number(&server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select min(subject_id) from mimiciv_icu.icustays"}),
+    ));
+    let stays = single_number(&server.call_tool(
+        "execute_query",
+        json!({"sql_query": format!("select count(*) from mimiciv_icu.icustays where subject_id = {patient}")}),
+    ));
+    let tool = server.call_tool("get_icu_stays", json!({"patient_id": patient, "limit": 1000}));
+    assert!(!is_tool_error(&tool), "{tool}");
+    assert_eq!(structured_rows(&tool).len() as i64, stays);
+}
+
+#[test]
+fn get_table_info_resolves_names_and_suggests_real_ones() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let info = server.call_tool("get_table_info", json!({"table_name": "patients"}));
+    assert!(!is_tool_error(&info), "{info}");
+    let text = tool_text(&info);
+    assert!(text.contains("mimiciv_hosp.patients"), "{text}");
+    assert!(text.contains("subject_id"), "{text}");
+    assert!(text.contains("Sample rows"), "{text}");
+    let columns = info["structuredContent"]["table"]["columns"].as_array().unwrap();
+    assert!(columns.iter().any(|c| c["name"] == "anchor_age"), "{info}");
+
+    let no_sample = server.call_tool(
+        "get_table_info",
+        json!({"table_name": "mimiciv_icu.icustays", "show_sample": false}),
+    );
+    assert!(!tool_text(&no_sample).contains("Sample rows"));
+
+    let unknown = server.call_tool("get_table_info", json!({"table_name": "patient"}));
+    assert!(is_tool_error(&unknown));
+    assert!(tool_text(&unknown).contains("Did you mean `mimiciv_hosp.patients`"), "{unknown}");
+
+    // A hostile name is looked up, never pasted into SQL.
+    let hostile = server.call_tool(
+        "get_table_info",
+        json!({"table_name": "patients; drop table mimiciv_hosp.patients"}),
+    );
+    assert!(is_tool_error(&hostile));
+    assert!(tool_text(&hostile).contains("not found"), "{hostile}");
+}
+
+#[test]
+fn limits_are_validated_with_the_enforced_bound() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    for (tool, limit) in [("get_icu_stays", 0), ("get_lab_results", 1001), ("get_race_distribution", -5)] {
+        let result = server.call_tool(tool, json!({"limit": limit}));
+        assert!(is_tool_error(&result), "{tool} {limit}: {result}");
+        assert!(tool_text(&result).contains("between 1 and 1000"), "{result}");
+    }
+    let ok = server.call_tool("get_lab_results", json!({"limit": 3}));
+    assert_eq!(structured_rows(&ok).len(), 3);
+}
+
+#[test]
+fn results_are_capped_at_the_row_limit_and_say_so() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_MAX_ROWS", "50")]);
+    server.initialize();
+    let result = server.call_tool("execute_query", json!({"sql_query": "select * from range(100000)"}));
+    assert!(!is_tool_error(&result), "{result}");
+    assert_eq!(structured_rows(&result).len(), 50);
+    assert_eq!(result["structuredContent"]["truncated"], true);
+    assert!(tool_text(&result).contains("Result truncated"));
+    assert!(tool_text(&result).contains("Aggregate in SQL"));
+}
+
+#[test]
+fn results_are_capped_at_the_byte_limit_and_long_cells_are_marked() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_MAX_BYTES", "5000")]);
+    server.initialize();
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select repeat('x', 2000) as long_text from range(100)"}),
+    );
+    assert!(!is_tool_error(&result), "{result}");
+    let text = tool_text(&result);
+    assert!(text.len() < 12_000, "text is {} bytes", text.len());
+    assert_eq!(result["structuredContent"]["truncated_by"], "bytes");
+    assert!(text.contains("…[+1500 chars]"), "{text}");
+}
+
+#[test]
+fn types_render_faithfully() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select NULL as n, TIMESTAMP '2180-07-23 14:05:06' as ts, 12345.67::DECIMAL(10,2) as d, \
+                              9007199254740993::BIGINT as big, 170141183460469231731687303715884105727::HUGEINT as huge, \
+                              [1, 2, 3] as list, DATE '2150-01-02' as day, true as flag"}),
+    );
+    assert!(!is_tool_error(&result), "{result}");
+    let row = &structured_rows(&result)[0];
+    assert!(row[0].is_null());
+    assert_eq!(row[1], "2180-07-23 14:05:06");
+    assert_eq!(row[2], "12345.67");
+    assert_eq!(row[3], json!(9007199254740993_i64));
+    assert_eq!(row[4], "170141183460469231731687303715884105727");
+    assert_eq!(row[5], "[1, 2, 3]");
+    assert_eq!(row[6], "2150-01-02");
+    assert_eq!(row[7], true);
+    let types: Vec<&str> = result["structuredContent"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types[1], "TIMESTAMP");
+    assert_eq!(types[2], "DECIMAL(10,2)");
+    assert_eq!(types[3], "BIGINT");
+    let text = tool_text(&result);
+    assert!(text.contains("| NULL | 2180-07-23 14:05:06 | 12345.67 |"), "{text}");
+}
+
+#[test]
+fn sql_errors_keep_duckdbs_message() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let result = server.call_tool("execute_query", json!({"sql_query": "select * from patients"}));
+    assert!(is_tool_error(&result));
+    let text = tool_text(&result);
+    assert!(text.contains("patients"), "{text}");
+    assert!(text.contains("mimiciv_hosp.patients"), "DuckDB's candidate is kept: {text}");
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select no_such_column from mimiciv_hosp.patients"}),
+    );
+    assert!(tool_text(&result).contains("no_such_column"), "{result}");
+}
+
+#[test]
+fn a_runaway_query_times_out_and_the_server_stays_responsive() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_QUERY_TIMEOUT", "1")]);
+    server.initialize();
+    let started = std::time::Instant::now();
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select count(*) from range(1000000) a, range(1000000) b where (a.range * b.range) % 7 = 3"}),
+    );
+    assert!(is_tool_error(&result), "{result}");
+    assert!(tool_text(&result).contains("timed out after 1 s"), "{result}");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    let after = server.call_tool("execute_query", json!({"sql_query": "select 42"}));
+    assert_eq!(single_number(&after), 42);
+}
+
+#[test]
+fn a_client_cancellation_interrupts_the_running_query() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_QUERY_TIMEOUT", "600")]);
+    server.initialize();
+    let id = server.send_request(
+        "tools/call",
+        json!({"name": "execute_query", "arguments": {"sql_query":
+            "select count(*) from range(1000000) a, range(1000000) b where (a.range * b.range) % 7 = 3"}}),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    server.notify("notifications/cancelled", json!({"requestId": id, "reason": "test"}));
+    let started = std::time::Instant::now();
+    // The server must answer a new call promptly: the interrupted query freed its thread.
+    let after = server.call_tool("execute_query", json!({"sql_query": "select 7"}));
+    assert_eq!(single_number(&after), 7);
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // And the cancelled query must really have stopped, not kept burning CPU.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !server.stderr().contains("cancelled") {
+        assert!(std::time::Instant::now() < deadline, "no cancellation logged:\n{}", server.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn malformed_input_gets_json_rpc_errors_not_a_crash() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    server.send_raw("{this is not json");
+    let unknown = server.request("tools/call", json!({"name": "no_such_tool", "arguments": {}}));
+    assert!(unknown.get("error").is_some() || is_tool_error(&unknown["result"]), "{unknown}");
+    let wrong_type = server.request("tools/call", json!({"name": "get_icu_stays", "arguments": {"limit": "ten"}}));
+    assert!(wrong_type.get("error").is_some() || is_tool_error(&wrong_type["result"]), "{wrong_type}");
+    let huge = "x".repeat(2_000_000);
+    let result = server.call_tool("execute_query", json!({"sql_query": huge}));
+    assert!(is_tool_error(&result));
+    assert!(tool_text(&result).contains("limit"), "{result}");
+    // Still serving.
+    let after = server.call_tool("execute_query", json!({"sql_query": "select 1"}));
+    assert_eq!(single_number(&after), 1);
+    assert!(server.close());
+}
+
+#[test]
+fn stdin_closed_mid_call_ends_the_server_cleanly() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_QUERY_TIMEOUT", "3")]);
+    server.initialize();
+    server.send_request(
+        "tools/call",
+        json!({"name": "execute_query", "arguments": {"sql_query":
+            "select count(*) from range(1000000) a, range(1000000) b"}}),
+    );
+    assert!(server.close(), "m4 should exit 0 when stdin closes mid-call");
+}
+
+#[test]
+fn several_servers_share_one_database_file() {
+    let mut first = McpChild::spawn(synthetic_data_dir(), &[]);
+    let mut second = McpChild::spawn(synthetic_data_dir(), &[]);
+    first.initialize();
+    second.initialize();
+    let query = json!({"sql_query": "select count(*) from mimiciv_hosp.patients"});
+    let a = single_number(&first.call_tool("execute_query", query.clone()));
+    let b = single_number(&second.call_tool("execute_query", query));
+    assert_eq!(a, b);
+    assert!(a > 0);
+}
+
+// --- the real MIMIC-IV demo --------------------------------------------------
+
+fn demo_server(test: &str) -> Option<(McpChild, std::path::PathBuf)> {
+    let data = demo_data_dir(test)?;
+    let source = demo_source_dir(test)?;
+    let mut server = McpChild::spawn(data, &[("M4_DATASET", "mimic-iv-demo")]);
+    server.initialize();
+    Some((server, source))
+}
+
+#[test]
+fn demo_schema_lists_every_loaded_table_with_source_row_counts() {
+    let Some((mut server, source)) = demo_server("demo_schema") else { return };
+    let schema = server.call_tool("get_database_schema", json!({}));
+    assert!(!tool_text(&schema).contains("SYNTHETIC"));
+    let tables = schema["structuredContent"]["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 30, "{schema}");
+    let find = |name: &str| {
+        tables
+            .iter()
+            .find(|t| t["table"] == name)
+            .and_then(|t| t["rows"].as_i64())
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    for (table, file) in [("patients", "hosp/patients.csv.gz"), ("icustays", "icu/icustays.csv.gz"), ("admissions", "hosp/admissions.csv.gz")] {
+        assert_eq!(find(table), read_csv_gz(&source.join(file)).len() as i64, "{table}");
+    }
+}
+
+#[test]
+fn demo_icu_stays_match_the_source_file() {
+    let Some((mut server, source)) = demo_server("demo_icu_stays") else { return };
+    let stays = read_csv_gz(&source.join("icu/icustays.csv.gz"));
+    let mut per_patient: HashMap<String, usize> = HashMap::new();
+    for stay in &stays {
+        *per_patient.entry(stay["subject_id"].clone()).or_default() += 1;
+    }
+    let (patient, count) = per_patient.iter().max_by_key(|(id, n)| (**n, (*id).clone())).unwrap();
+    let result = server.call_tool("get_icu_stays", json!({"patient_id": patient.parse::<i64>().unwrap(), "limit": 100}));
+    let rows = structured_rows(&result);
+    assert_eq!(rows.len(), *count);
+    let expected_ids: std::collections::BTreeSet<String> = stays
+        .iter()
+        .filter(|s| &s["subject_id"] == patient)
+        .map(|s| s["stay_id"].clone())
+        .collect();
+    let got_ids: std::collections::BTreeSet<String> = rows.iter().map(|r| r[2].to_string()).collect();
+    assert_eq!(got_ids, expected_ids);
+    let all = server.call_tool("get_icu_stays", json!({"limit": 1000}));
+    assert_eq!(structured_rows(&all).len(), stays.len());
+}
+
+#[test]
+fn demo_lab_results_by_label_and_itemid_match_the_source_file() {
+    let Some((mut server, source)) = demo_server("demo_lab_results") else { return };
+    let labs = read_csv_gz(&source.join("hosp/labevents.csv.gz"));
+    let creatinine: Vec<_> = labs.iter().filter(|l| l["itemid"] == "50912").collect();
+    let patient = creatinine[0]["subject_id"].clone();
+    let expected = creatinine.iter().filter(|l| l["subject_id"] == patient).count();
+    let by_id = server.call_tool(
+        "get_lab_results",
+        json!({"patient_id": patient.parse::<i64>().unwrap(), "lab_item": 50912, "limit": 1000}),
+    );
+    assert_eq!(structured_rows(&by_id).len(), expected, "{by_id}");
+    // "creatinine" as a label also matches other creatinine tests (urine, whole blood).
+    let dictionary = read_csv_gz(&source.join("hosp/d_labitems.csv.gz"));
+    let creatinine_items: std::collections::HashSet<&str> = dictionary
+        .iter()
+        .filter(|d| d["label"].to_lowercase().contains("creatinine"))
+        .map(|d| d["itemid"].as_str())
+        .collect();
+    let expected_by_label = labs
+        .iter()
+        .filter(|l| l["subject_id"] == patient && creatinine_items.contains(l["itemid"].as_str()))
+        .count();
+    let by_label = server.call_tool(
+        "get_lab_results",
+        json!({"patient_id": patient.parse::<i64>().unwrap(), "lab_item": "Creatinine", "limit": 1000}),
+    );
+    assert_eq!(structured_rows(&by_label).len(), expected_by_label);
+    assert!(structured_rows(&by_label).iter().all(|r| r[4].as_str().unwrap().to_lowercase().contains("creatinine")));
+}
+
+#[test]
+fn demo_race_distribution_matches_the_source_file() {
+    let Some((mut server, source)) = demo_server("demo_race") else { return };
+    let admissions = read_csv_gz(&source.join("hosp/admissions.csv.gz"));
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    for admission in &admissions {
+        *counts.entry(admission["race"].clone()).or_default() += 1;
+    }
+    let result = server.call_tool("get_race_distribution", json!({"limit": 1000}));
+    let rows = structured_rows(&result);
+    assert_eq!(rows.len(), counts.len());
+    for row in &rows {
+        let race = row[0].as_str().unwrap();
+        assert_eq!(row[1].as_i64(), counts.get(race).copied(), "{race}");
+    }
+    let top = server.call_tool("get_race_distribution", json!({}));
+    let top_rows = structured_rows(&top);
+    assert_eq!(top_rows.len(), 10.min(counts.len()));
+    assert_eq!(top_rows[0][1].as_i64(), counts.values().max().copied());
+}
+
+#[test]
+fn demo_answers_known_clinical_questions() {
+    let Some((mut server, source)) = demo_server("demo_questions") else { return };
+    let icu_patients: std::collections::HashSet<String> = read_csv_gz(&source.join("icu/icustays.csv.gz"))
+        .into_iter()
+        .map(|stay| stay["subject_id"].clone())
+        .collect();
+    for (sql, expected) in [
+        ("select count(*) from mimiciv_hosp.patients", 100),
+        ("select count(*) from mimiciv_hosp.admissions", 275),
+        ("select count(*) from mimiciv_icu.icustays", 140),
+        ("select count(distinct subject_id) from mimiciv_icu.icustays", icu_patients.len() as i64),
+    ] {
+        let result = server.call_tool("execute_query", json!({"sql_query": sql}));
+        assert_eq!(single_number(&result), expected, "{sql}");
+    }
+}
