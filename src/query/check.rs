@@ -121,8 +121,14 @@ fn describe_statement(sql: &str) -> String {
         .take_while(|c| c.is_ascii_alphabetic())
         .collect::<String>()
         .to_ascii_uppercase();
+    const QUERY_STARTS: &[&str] = &[
+        "SELECT", "WITH", "FROM", "VALUES", "DESCRIBE", "SHOW", "SUMMARIZE", "TABLE",
+    ];
     if keyword.is_empty() {
         "a statement that is not a query".to_string()
+    } else if QUERY_STARTS.contains(&keyword.as_str()) {
+        // The first statement is a query, so the offender comes after a `;`.
+        "a second statement that is not a read-only query".to_string()
     } else {
         format!("`{keyword}`, which is not a read-only query")
     }
@@ -130,7 +136,62 @@ fn describe_statement(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_statement;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn connection() -> Connection {
+        Connection::open_in_memory().expect("in-memory DuckDB")
+    }
+
+    const QUERIES: &[&str] = &[
+        "SELECT 1",
+        "select 'a;b' as x -- ; drop",
+        "WITH t AS (SELECT 2) SELECT * FROM t",
+        "VALUES (1)",
+        "FROM range(3)",
+        "/* ; */ SELECT 3",
+    ];
+    const STATEMENTS: &[&str] = &[
+        "SELECT 2",
+        "DROP TABLE t",
+        "COPY (SELECT 1) TO 'x.csv'",
+        "ATTACH 'x.db'",
+        "SET threads = 1",
+        "INSTALL httpfs",
+        "PRAGMA version",
+    ];
+
+    #[test]
+    fn accepts_one_query_in_any_form() {
+        for sql in QUERIES {
+            assert!(check_with(&connection(), sql).is_ok(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_duckdbs_message() {
+        let error = check_with(&connection(), "selec 1").unwrap_err();
+        assert!(matches!(error, QueryError::Sql { .. }), "{error}");
+        assert!(error.to_string().contains("selec"), "{error}");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_any_text(text in ".{0,200}") {
+            let _ = check_with(&connection(), &text);
+        }
+
+        #[test]
+        fn rejects_anything_with_a_second_statement(
+            first in proptest::sample::select(QUERIES),
+            second in proptest::sample::select(STATEMENTS),
+            separator in "[ \n]{0,3};[ \n]{0,3}",
+        ) {
+            let sql = format!("{first}\n{separator}{second}");
+            let outcome = check_with(&connection(), &sql);
+            prop_assert!(matches!(outcome, Err(QueryError::Rejected { .. })), "{}: {:?}", sql, outcome);
+        }
+    }
 
     #[test]
     fn names_the_first_keyword_after_comments() {
@@ -139,5 +200,9 @@ mod tests {
             "`INSERT`, which is not a read-only query"
         );
         assert_eq!(describe_statement("  "), "a statement that is not a query");
+        assert_eq!(
+            describe_statement("SELECT 1 /* ; */ ; DELETE FROM t"),
+            "a second statement that is not a read-only query"
+        );
     }
 }

@@ -110,28 +110,37 @@ pub fn open_dataset(settings: &Settings) -> anyhow::Result<OpenedDataset> {
 /// Runs queries for one tool call, so a client's cancellation can stop them.
 pub struct CallContext {
     pub spec: &'static DatasetSpec,
-    pub database: Arc<Database>,
     pub limits: QueryLimits,
+    server: M4Server,
     cancelled: Arc<AtomicBool>,
     running: Arc<Mutex<Option<Canceller>>>,
 }
 
 impl CallContext {
+    /// The call's data set, opened on first use (a tool like list_datasets never needs it).
+    pub fn database(&self) -> Result<Arc<Database>, ToolError> {
+        self.server.database(self.spec)
+    }
+
     /// Runs one query within the configured limits.
     pub fn run(
         &self,
         query: &CheckedQuery,
         params: &[duckdb::types::Value],
-    ) -> Result<QueryResult, QueryError> {
-        let run = self.database.begin()?;
+    ) -> Result<QueryResult, ToolError> {
+        let run = self.database()?.begin()?;
         *lock(&self.running) = Some(run.canceller());
         // Checked after registering, so a cancellation that arrived in between is not lost.
         if self.cancelled.load(Ordering::SeqCst) {
-            return Err(QueryError::Cancelled);
+            return Err(QueryError::Cancelled.into());
         }
         let outcome = run.run(query, params, &self.limits);
         *lock(&self.running) = None;
-        outcome
+        if let Err(QueryError::Cancelled) = &outcome {
+            // Logged here: the request's own future may already be gone.
+            tracing::info!(dataset = self.spec.name, "query cancelled by the client");
+        }
+        Ok(outcome?)
     }
 }
 
@@ -205,8 +214,8 @@ impl M4Server {
             let spec = choose_dataset(&server.state.settings, dataset.as_deref())?;
             let context = CallContext {
                 spec,
-                database: server.database(spec)?,
                 limits: server.state.settings.limits.clone(),
+                server: server.clone(),
                 cancelled,
                 running,
             };

@@ -158,27 +158,30 @@ impl M4Server {
         let default = self.state.default_dataset.name;
         let data_dir = self.state.settings.data_dir.clone();
         self.call("list_datasets", None, cancel, move |_context| {
-            let statuses = datasets::status(&data_dir);
+            // Only whether each database file exists: opening them here would
+            // clash with this process's own read-only instances.
+            let specs = datasets::all();
             let mut text = String::from("| data set | initialised | default | description |\n|---|---|---|---|\n");
             let mut items = Vec::new();
-            for status in &statuses {
-                let name = status.spec.name;
+            for spec in specs {
+                let name = spec.name;
+                let initialised = datasets::database_path(&data_dir, spec).is_file();
                 text.push_str(&format!(
                     "| {name} | {} | {} | {} |\n",
-                    if status.initialised { "yes" } else { "no" },
+                    if initialised { "yes" } else { "no" },
                     if name == default { "yes" } else { "" },
-                    status.spec.description
+                    spec.description
                 ));
                 items.push(json!({
                     "name": name,
-                    "initialised": status.initialised,
+                    "initialised": initialised,
                     "default": name == default,
-                    "synthetic": status.spec.synthetic,
-                    "description": status.spec.description,
+                    "synthetic": spec.synthetic,
+                    "description": spec.description,
                 }));
             }
             text.push_str("\nA data set that is not initialised is built by the user with `m4 init <name>` in a terminal.\n");
-            Ok(ToolOutput { text, structured: Some(json!({"datasets": items})), rows: statuses.len(), truncated: false })
+            Ok(ToolOutput { text, structured: Some(json!({"datasets": items})), rows: specs.len(), truncated: false })
         })
         .await
     }
@@ -189,7 +192,7 @@ impl M4Server {
     )]
     async fn get_database_schema(&self, Parameters(args): Parameters<DatasetArg>, cancel: CancellationToken) -> CallToolResult {
         self.call("get_database_schema", args.dataset, cancel, |context| {
-            let tables = context.database.tables()?;
+            let tables = context.database()?.tables()?;
             let mut text = format!("Data set `{}`: {} tables\n\n| table | rows |\n|---|---|\n", context.spec.name, tables.len());
             for table in &tables {
                 text.push_str(&format!("| {} | {} |\n", table.qualified_name(), table.rows));
@@ -210,8 +213,8 @@ impl M4Server {
     )]
     async fn get_table_info(&self, Parameters(args): Parameters<TableInfoArgs>, cancel: CancellationToken) -> CallToolResult {
         self.call("get_table_info", args.dataset, cancel, move |context| {
-            let table = context.database.resolve_table(&args.table_name)?;
-            let info = context.database.table_info(&table)?;
+            let table = context.database()?.resolve_table(&args.table_name)?;
+            let info = context.database()?.table_info(&table)?;
             let mut text = format!("Table `{}` ({} rows)\n\n| column | type | nullable |\n|---|---|---|\n", table.qualified_name(), table.rows);
             for column in &info.columns {
                 text.push_str(&format!("| {} | {} | {} |\n", column.name, column.type_name, if column.nullable { "yes" } else { "no" }));
@@ -236,7 +239,7 @@ impl M4Server {
     async fn execute_query(&self, Parameters(args): Parameters<ExecuteQueryArgs>, cancel: CancellationToken) -> CallToolResult {
         self.call("execute_query", args.dataset, cancel, move |context| {
             tracing::debug!(sql = %args.sql_query, "execute_query");
-            let checked = check_statement(&context.database, &args.sql_query)?;
+            let checked = check_statement(&context.database()?, &args.sql_query)?;
             let result = context.run(&checked, &[])?;
             Ok(table_output(context, &result))
         })
