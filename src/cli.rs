@@ -108,7 +108,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    runtime.block_on(server::serve_stdio(settings))
+    let outcome = runtime.block_on(server::serve_stdio(settings));
+    // A query still running when the client hung up is read-only work nobody
+    // will read: do not wait for it to finish or time out.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    outcome
 }
 
 fn run_query(settings: &Settings, sql: &str) -> anyhow::Result<()> {
