@@ -60,9 +60,15 @@ mod tests {
 
     #[test]
     fn parses_physionet_lines_and_binary_marker() {
-        let text = format!("{A} hosp/admissions.csv.gz\n\n{} *./icu/x.csv.gz\n", A.to_uppercase());
+        let text = format!(
+            "{A} hosp/admissions.csv.gz\n\n{} *./icu/x.csv.gz\n",
+            A.to_uppercase()
+        );
         let sums = parse(&text).expect("valid");
-        assert_eq!(sums.get("hosp/admissions.csv.gz").map(String::as_str), Some(A));
+        assert_eq!(
+            sums.get("hosp/admissions.csv.gz").map(String::as_str),
+            Some(A)
+        );
         assert_eq!(sums.get("icu/x.csv.gz").map(String::as_str), Some(A));
         assert_eq!(sums.len(), 2);
     }
@@ -79,7 +85,10 @@ mod tests {
     #[test]
     fn parses_the_pinned_demo_list() {
         let sums = parse(crate::datasets::registry::DEMO_SHA256SUMS).expect("pinned list parses");
-        assert_eq!(sums.get("hosp/admissions.csv.gz").map(String::as_str), Some(A));
+        assert_eq!(
+            sums.get("hosp/admissions.csv.gz").map(String::as_str),
+            Some(A)
+        );
         assert!(sums.contains_key("icu/chartevents.csv.gz"));
     }
 

@@ -28,7 +28,8 @@ pub(super) fn fetch(base_url: &str, dest: &Path, progress: &Progress) -> Result<
         format!("{base_url}/")
     };
     let agent = agent();
-    fs::create_dir_all(dest).map_err(|e| DatasetError::io("create the download folder", dest, e))?;
+    fs::create_dir_all(dest)
+        .map_err(|e| DatasetError::io("create the download folder", dest, e))?;
 
     let sums_url = format!("{base}SHA256SUMS.txt");
     progress.line(&format!("downloading {sums_url}"));
@@ -39,8 +40,7 @@ pub(super) fn fetch(base_url: &str, dest: &Path, progress: &Progress) -> Result<
     })?;
     cross_check(&sums, &sums_url)?;
     let sums_path = dest.join("SHA256SUMS.txt");
-    fs::write(&sums_path, &sums_text)
-        .map_err(|e| DatasetError::io("write", &sums_path, e))?;
+    fs::write(&sums_path, &sums_text).map_err(|e| DatasetError::io("write", &sums_path, e))?;
 
     for table in schema::tables() {
         let relative = table.relative_path();
@@ -128,8 +128,8 @@ fn fetch_file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if target.exists() {
-        let actual = checksum::sha256_file(target)
-            .map_err(|e| DatasetError::io("read", target, e))?;
+        let actual =
+            checksum::sha256_file(target).map_err(|e| DatasetError::io("read", target, e))?;
         if actual == expected {
             progress.line(&format!("{label}: already downloaded and verified"));
             return Ok(());
@@ -173,7 +173,9 @@ fn fetch_file(
         // download settles it, a second mismatch is the server's file.
         if offset > 0 && !restarted_after_mismatch {
             restarted_after_mismatch = true;
-            progress.line(&format!("{label}: checksum mismatch after resuming; downloading afresh"));
+            progress.line(&format!(
+                "{label}: checksum mismatch after resuming; downloading afresh"
+            ));
             continue;
         }
         return Err(DatasetError::ChecksumMismatch {

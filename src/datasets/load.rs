@@ -194,7 +194,8 @@ fn read_header(file: &Path) -> Result<Vec<String>, DatasetError> {
 }
 
 fn is_gzip(file: &Path) -> bool {
-    file.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    file.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 /// Splits a csv header line; names may be quoted, a UTF-8 byte-order mark is dropped.
@@ -210,7 +211,9 @@ fn header_error(table: &Table, file: &Path, mismatch: HeaderMismatch) -> Dataset
     let expected: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
     let problem = match mismatch {
         HeaderMismatch::Unknown(name) => {
-            format!("its header has column `{name}`, which the MIMIC-IV definition of the table lacks")
+            format!(
+                "its header has column `{name}`, which the MIMIC-IV definition of the table lacks"
+            )
         }
         HeaderMismatch::Missing(name) => format!("its header lacks column `{name}`"),
         HeaderMismatch::Duplicate(name) => format!("its header names column `{name}` twice"),
@@ -340,8 +343,7 @@ fn write_database(
     write_metadata(&conn, path, spec, source, &loaded, missing)?;
     conn.execute_batch("CHECKPOINT")
         .map_err(db_error(path, "checkpoint"))?;
-    conn.close()
-        .map_err(|(_, e)| db_error(path, "close")(e))?;
+    conn.close().map_err(|(_, e)| db_error(path, "close")(e))?;
     Ok(loaded)
 }
 

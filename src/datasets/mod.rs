@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use registry::Source;
-pub use status::{DatasetStatus, DatabaseInfo, TableInfo, status};
+pub use status::{DatabaseInfo, DatasetStatus, TableInfo, status};
 
 /// One data set m4 knows how to build.
 #[derive(Debug)]
@@ -167,7 +167,9 @@ pub enum DatasetError {
     },
 
     /// A file-system operation failed.
-    #[error("could not {action} `{path}`: {source}\n\nhint: check that the folder exists and is writable (set `M4_DATA_DIR` to use another)")]
+    #[error(
+        "could not {action} `{path}`: {source}\n\nhint: check that the folder exists and is writable (set `M4_DATA_DIR` to use another)"
+    )]
     Io {
         action: &'static str,
         path: PathBuf,

@@ -154,7 +154,11 @@ impl fmt::Display for DatasetStatus {
         };
         writeln!(f)?;
         writeln!(f, "  source: {}", info.source)?;
-        writeln!(f, "  built: {} UTC by m4 {}", info.built_at, info.m4_version)?;
+        writeln!(
+            f,
+            "  built: {} UTC by m4 {}",
+            info.built_at, info.m4_version
+        )?;
         let present: Vec<&TableInfo> = info.tables.iter().filter(|t| t.present).collect();
         let rows: u64 = present.iter().filter_map(|t| t.rows).sum();
         write!(

@@ -76,8 +76,9 @@ struct CsvFile {
 
 impl CsvFile {
     fn create(root: &Path, module: &str, name: &str) -> std::io::Result<CsvFile> {
-        let table = schema::table(module, name)
-            .ok_or_else(|| std::io::Error::other(format!("`{module}/{name}` is not in the registry")))?;
+        let table = schema::table(module, name).ok_or_else(|| {
+            std::io::Error::other(format!("`{module}/{name}` is not in the registry"))
+        })?;
         let path = root.join(table.relative_path());
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
@@ -137,7 +138,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = if month <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 };
+    let year = if month <= 2 {
+        yoe + era * 400 + 1
+    } else {
+        yoe + era * 400
+    };
     (year, month, day)
 }
 
@@ -188,6 +193,7 @@ struct Lab {
     decimals: i32,
 }
 
+#[rustfmt::skip]
 const LABS: &[Lab] = &[
     Lab { itemid: 50912, label: "Creatinine", fluid: "Blood", category: "Chemistry", unit: "mg/dL", normal: (0.5, 1.2), plausible: (0.3, 6.0), decimals: 1 },
     Lab { itemid: 50983, label: "Sodium", fluid: "Blood", category: "Chemistry", unit: "mEq/L", normal: (135.0, 145.0), plausible: (120.0, 158.0), decimals: 0 },
@@ -218,6 +224,7 @@ struct Vital {
     decimals: i32,
 }
 
+#[rustfmt::skip]
 const VITALS: &[Vital] = &[
     Vital { itemid: 220045, label: "Heart Rate", abbreviation: "HR", unit: "bpm", category: "Routine Vital Signs", normal: (60.0, 100.0), plausible: (45.0, 150.0), decimals: 0 },
     Vital { itemid: 220179, label: "Non Invasive Blood Pressure systolic", abbreviation: "NBPs", unit: "mmHg", category: "Routine Vital Signs", normal: (90.0, 140.0), plausible: (70.0, 190.0), decimals: 0 },
@@ -228,6 +235,7 @@ const VITALS: &[Vital] = &[
 ];
 
 /// (code, version, title): a small ICD dictionary of common hospital diagnoses.
+#[rustfmt::skip]
 const DIAGNOSES: &[(&str, u8, &str)] = &[
     ("4019", 9, "Unspecified essential hypertension"),
     ("25000", 9, "Diabetes mellitus without mention of complication, type II or unspecified type, not stated as uncontrolled"),
@@ -252,7 +260,19 @@ const DIAGNOSES: &[(&str, u8, &str)] = &[
 ];
 
 /// (drug, formulary code, strength, dose, unit, form, route, doses per day).
-const DRUGS: &[(&str, &str, &str, &str, &str, &str, &str, u8)] = &[
+type Drug = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u8,
+);
+
+#[rustfmt::skip]
+const DRUGS: &[Drug] = &[
     ("Heparin", "HEPA5I", "5000 Unit / mL- 1mL Vial", "5000", "UNIT", "VIAL", "SC", 3),
     ("Acetaminophen", "ACET325", "325mg Tablet", "650", "mg", "TAB", "PO", 4),
     ("Furosemide", "FURO40I", "40mg/4mL Vial", "40", "mg", "VIAL", "IV", 2),
@@ -265,17 +285,49 @@ const DRUGS: &[(&str, &str, &str, &str, &str, &str, &str, u8)] = &[
     ("Docusate Sodium", "DOCU100", "100mg Capsule", "100", "mg", "CAP", "PO", 2),
 ];
 
+#[rustfmt::skip]
 const ADMISSION_TYPES: &[&str] = &["EW EMER.", "URGENT", "ELECTIVE", "OBSERVATION ADMIT", "SURGICAL SAME DAY ADMISSION"];
-const ADMISSION_LOCATIONS: &[&str] = &["EMERGENCY ROOM", "PHYSICIAN REFERRAL", "TRANSFER FROM HOSPITAL", "WALK-IN/SELF REFERRAL", "CLINIC REFERRAL"];
-const DISCHARGE_LOCATIONS: &[&str] = &["HOME", "HOME HEALTH CARE", "SKILLED NURSING FACILITY", "REHAB", "CHRONIC/LONG TERM ACUTE CARE"];
+const ADMISSION_LOCATIONS: &[&str] = &[
+    "EMERGENCY ROOM",
+    "PHYSICIAN REFERRAL",
+    "TRANSFER FROM HOSPITAL",
+    "WALK-IN/SELF REFERRAL",
+    "CLINIC REFERRAL",
+];
+const DISCHARGE_LOCATIONS: &[&str] = &[
+    "HOME",
+    "HOME HEALTH CARE",
+    "SKILLED NURSING FACILITY",
+    "REHAB",
+    "CHRONIC/LONG TERM ACUTE CARE",
+];
 const INSURANCES: &[&str] = &["Medicare", "Medicaid", "Other"];
 const LANGUAGES: &[&str] = &["ENGLISH", "ENGLISH", "ENGLISH", "?"];
 const MARITAL: &[&str] = &["MARRIED", "SINGLE", "WIDOWED", "DIVORCED", ""];
-const RACES: &[&str] = &["WHITE", "BLACK/AFRICAN AMERICAN", "HISPANIC/LATINO - PUERTO RICAN", "ASIAN", "OTHER", "UNKNOWN"];
-const ICU_UNITS: &[&str] = &["Medical Intensive Care Unit (MICU)", "Surgical Intensive Care Unit (SICU)", "Cardiac Vascular Intensive Care Unit (CVICU)", "Medical/Surgical Intensive Care Unit (MICU/SICU)", "Trauma SICU (TSICU)"];
+const RACES: &[&str] = &[
+    "WHITE",
+    "BLACK/AFRICAN AMERICAN",
+    "HISPANIC/LATINO - PUERTO RICAN",
+    "ASIAN",
+    "OTHER",
+    "UNKNOWN",
+];
+const ICU_UNITS: &[&str] = &[
+    "Medical Intensive Care Unit (MICU)",
+    "Surgical Intensive Care Unit (SICU)",
+    "Cardiac Vascular Intensive Care Unit (CVICU)",
+    "Medical/Surgical Intensive Care Unit (MICU/SICU)",
+    "Trauma SICU (TSICU)",
+];
 const WARDS: &[&str] = &["Medicine", "Med/Surg", "Cardiology", "Surgery", "Neurology"];
 const SERVICES: &[&str] = &["MED", "SURG", "CMED", "NMED", "ORTHO"];
-const YEAR_GROUPS: &[(i64, &str)] = &[(2008, "2008 - 2010"), (2011, "2011 - 2013"), (2014, "2014 - 2016"), (2017, "2017 - 2019"), (2020, "2020 - 2022")];
+const YEAR_GROUPS: &[(i64, &str)] = &[
+    (2008, "2008 - 2010"),
+    (2011, "2011 - 2013"),
+    (2014, "2014 - 2016"),
+    (2017, "2017 - 2019"),
+    (2020, "2020 - 2022"),
+];
 
 /// Writes every table's csv.gz under `root`.
 pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
@@ -331,11 +383,19 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                 hadm_id.to_string(),
                 ts(admit),
                 ts(discharge),
-                if expired { ts(discharge) } else { String::new() },
+                if expired {
+                    ts(discharge)
+                } else {
+                    String::new()
+                },
                 pick(&mut rng, ADMISSION_TYPES).to_string(),
                 pick(&mut rng, &providers).clone(),
                 pick(&mut rng, ADMISSION_LOCATIONS).to_string(),
-                if expired { "DIED".to_string() } else { pick(&mut rng, DISCHARGE_LOCATIONS).to_string() },
+                if expired {
+                    "DIED".to_string()
+                } else {
+                    pick(&mut rng, DISCHARGE_LOCATIONS).to_string()
+                },
                 pick(&mut rng, INSURANCES).to_string(),
                 pick(&mut rng, LANGUAGES).to_string(),
                 pick(&mut rng, MARITAL).to_string(),
@@ -359,7 +419,8 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
             let ward = pick(&mut rng, WARDS).to_string();
             let icu = if rng.random_bool(0.55) && discharge - admit > 2 * DAY {
                 let intime = admit + rng.random_range(HOUR..(discharge - admit) / 3);
-                let outtime = intime + rng.random_range(12 * HOUR..((discharge - intime) * 2 / 3).max(13 * HOUR));
+                let outtime = intime
+                    + rng.random_range(12 * HOUR..((discharge - intime) * 2 / 3).max(13 * HOUR));
                 Some((intime, outtime.min(discharge - HOUR)))
             } else {
                 None
@@ -400,7 +461,8 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                     while t < outtime {
                         let caregiver = pick(&mut rng, &caregivers).to_string();
                         for vital in VITALS {
-                            let value = sample(&mut rng, vital.normal, vital.plausible, vital.decimals);
+                            let value =
+                                sample(&mut rng, vital.normal, vital.plausible, vital.decimals);
                             chartevents.row(&[
                                 subject_id.to_string(),
                                 hadm_id.to_string(),
@@ -427,8 +489,16 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
             while day_start < discharge {
                 let specimen = next_specimen;
                 next_specimen += 1;
-                let priority = if rng.random_bool(0.3) { "STAT" } else { "ROUTINE" };
-                let provider = if rng.random_bool(0.7) { pick(&mut rng, &providers).clone() } else { String::new() };
+                let priority = if rng.random_bool(0.3) {
+                    "STAT"
+                } else {
+                    "ROUTINE"
+                };
+                let provider = if rng.random_bool(0.7) {
+                    pick(&mut rng, &providers).clone()
+                } else {
+                    String::new()
+                };
                 for lab in LABS {
                     if rng.random_bool(0.2) {
                         continue;
@@ -449,7 +519,11 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                         lab.unit.to_string(),
                         number(lab.normal.0, lab.decimals as usize),
                         number(lab.normal.1, lab.decimals as usize),
-                        if abnormal { "abnormal".to_string() } else { String::new() },
+                        if abnormal {
+                            "abnormal".to_string()
+                        } else {
+                            String::new()
+                        },
                         priority.to_string(),
                         String::new(),
                     ])?;
@@ -480,7 +554,8 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
 
             // Prescriptions started and stopped within the admission.
             for _ in 0..rng.random_range(1..=6) {
-                let (drug, formulary, strength, dose, unit, form, route, per_day) = *pick(&mut rng, DRUGS);
+                let (drug, formulary, strength, dose, unit, form, route, per_day) =
+                    *pick(&mut rng, DRUGS);
                 let start = admit + rng.random_range(0..(discharge - admit) / 2);
                 let stop = start + rng.random_range(HOUR..(discharge - start).max(HOUR + 1));
                 let pharmacy_id = next_pharmacy;
@@ -523,7 +598,17 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
         ])?;
     }
 
-    for file in [patients, admissions, icustays, labevents, chartevents, diagnoses, prescriptions, transfers, services] {
+    for file in [
+        patients,
+        admissions,
+        icustays,
+        labevents,
+        chartevents,
+        diagnoses,
+        prescriptions,
+        transfers,
+        services,
+    ] {
         file.finish()?;
     }
     write_dictionaries(root, &providers, &caregivers)?;
@@ -537,7 +622,11 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_dictionaries(root: &Path, providers: &[String], caregivers: &[u32]) -> std::io::Result<()> {
+fn write_dictionaries(
+    root: &Path,
+    providers: &[String],
+    caregivers: &[u32],
+) -> std::io::Result<()> {
     let mut d_labitems = CsvFile::create(root, "hosp", "d_labitems")?;
     for lab in LABS {
         d_labitems.row(&[
@@ -586,7 +675,11 @@ fn write_dictionaries(root: &Path, providers: &[String], caregivers: &[u32]) -> 
 
 /// A value inside `normal` three times in four, otherwise anywhere in `plausible`.
 fn sample(rng: &mut ChaCha8Rng, normal: (f64, f64), plausible: (f64, f64), decimals: i32) -> f64 {
-    let (low, high) = if rng.random_bool(0.75) { normal } else { plausible };
+    let (low, high) = if rng.random_bool(0.75) {
+        normal
+    } else {
+        plausible
+    };
     round_to(rng.random_range(low..=high), decimals)
 }
 
@@ -602,7 +695,10 @@ mod tests {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
         }
-        assert_eq!(ts(days_from_civil(2196, 2, 29) * DAY + 14 * HOUR + 38 * MINUTE), "2196-02-29 14:38:00");
+        assert_eq!(
+            ts(days_from_civil(2196, 2, 29) * DAY + 14 * HOUR + 38 * MINUTE),
+            "2196-02-29 14:38:00"
+        );
         assert_eq!(date(days_from_civil(2150, 12, 31) * DAY + 5), "2150-12-31");
     }
 
