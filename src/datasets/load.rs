@@ -287,7 +287,10 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn db_error(path: &Path, action: &'static str) -> impl Fn(duckdb::Error) -> DatasetError + '_ {
+fn db_error<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl Fn(duckdb::Error) -> DatasetError + 'a {
     move |e| DatasetError::Database {
         action,
         path: path.to_path_buf(),
