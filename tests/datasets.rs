@@ -720,13 +720,15 @@ fn full_mimic_without_src_explains_credentialed_access() {
 // Downloader, against a local HTTP server
 // ---------------------------------------------------------------------------
 
+/// (path, range start) of every request a [`TestServer`] answered, in order.
+type RequestLog = Mutex<Vec<(String, Option<u64>)>>;
+
 /// A minimal HTTP/1.1 file server: GET with optional `Range: bytes=N-`, 404 for
 /// absent files, and for paths in `cut` a first response that promises the whole
 /// file but stops halfway.
 struct TestServer {
     base_url: String,
-    /// (path, range start) of every request, in order.
-    requests: Arc<Mutex<Vec<(String, Option<u64>)>>>,
+    requests: Arc<RequestLog>,
 }
 
 fn serve(root: PathBuf, cut: Vec<String>) -> TestServer {
@@ -748,7 +750,7 @@ fn answer(
     mut stream: TcpStream,
     root: &Path,
     cut: &mut Vec<String>,
-    log: &Mutex<Vec<(String, Option<u64>)>>,
+    log: &RequestLog,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
