@@ -55,7 +55,10 @@ fn demo_dir(test: &str) -> Option<PathBuf> {
                 std::env::var_os("CI").is_none(),
                 "M4_TEST_DEMO_DIR is not set, and CI is: point it at the MIMIC-IV demo v2.2"
             );
-            eprintln!(
+            // Straight to the stderr handle: libtest captures `eprintln!`, and a skip
+            // must be visible in a normal run.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED: {test}: set M4_TEST_DEMO_DIR to the MIMIC-IV demo v2.2 folder to run it"
             );
             None
