@@ -85,7 +85,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Status => {
             let mut out = std::io::stdout().lock();
-            for status in datasets::status(&settings.data_dir) {
+            for (i, status) in datasets::status(&settings.data_dir).iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
                 writeln!(out, "{status}")?;
             }
             Ok(())

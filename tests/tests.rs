@@ -3,5 +3,6 @@
 
 mod common;
 mod csv_reader;
+mod datasets;
 mod mcp;
 mod safety;
