@@ -25,7 +25,10 @@ pub fn check(out: &mut dyn Write) -> anyhow::Result<bool> {
 }
 
 /// As [`check`], reading variables through `lookup`.
-pub fn check_with(out: &mut dyn Write, lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<bool> {
+pub fn check_with(
+    out: &mut dyn Write,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<bool> {
     let config = match AuthConfig::from_lookup(&lookup) {
         Ok(Some(config)) => config,
         Ok(None) => {
@@ -47,19 +50,26 @@ pub fn check_with(out: &mut dyn Write, lookup: impl Fn(&str) -> Option<String>) 
 
     report.section("Provider")?;
     let agent = http_agent();
-    let needs_discovery = config.jwks_url.is_none() || (config.client.is_some() && config.token.is_none());
+    let needs_discovery =
+        config.jwks_url.is_none() || (config.client.is_some() && config.token.is_none());
     let discovered = if needs_discovery {
         let outcome = discover(&agent, &config.issuer);
         report.verdict(
             "discovery",
-            outcome.as_ref().map(|_| discovery_url(&config.issuer)).map_err(|e| e.to_string()),
+            outcome
+                .as_ref()
+                .map(|_| discovery_url(&config.issuer))
+                .map_err(|e| e.to_string()),
         )?;
         outcome.ok()
     } else {
         report.note("discovery", "skipped (`M4_OAUTH2_JWKS_URL` is set)")?;
         None
     };
-    let jwks_url = config.jwks_url.clone().or_else(|| discovered.as_ref().map(|d| d.jwks_uri.clone()));
+    let jwks_url = config
+        .jwks_url
+        .clone()
+        .or_else(|| discovered.as_ref().map(|d| d.jwks_uri.clone()));
     let keys = match jwks_url {
         None => {
             report.verdict("key set", Err("no key-set URL (discovery failed)".into()))?;
@@ -110,12 +120,18 @@ pub fn check_with(out: &mut dyn Write, lookup: impl Fn(&str) -> Option<String>) 
                 let outcome = source.token();
                 report.verdict(
                     "client credentials",
-                    outcome.as_ref().map(|_| format!("token obtained from {endpoint}")).map_err(|e| e.to_string()),
+                    outcome
+                        .as_ref()
+                        .map(|_| format!("token obtained from {endpoint}"))
+                        .map_err(|e| e.to_string()),
                 )?;
                 outcome.ok().map(|t| t.expose().to_string())
             }
             None => {
-                report.verdict("client credentials", Err("discovery has no `token_endpoint`".into()))?;
+                report.verdict(
+                    "client credentials",
+                    Err("discovery has no `token_endpoint`".into()),
+                )?;
                 None
             }
         },
@@ -125,14 +141,24 @@ pub fn check_with(out: &mut dyn Write, lookup: impl Fn(&str) -> Option<String>) 
         }
     };
     if let Some(token) = token {
-        check_token(&mut report, &config, &token, keys.as_ref(), clock.unix_seconds())?;
+        check_token(
+            &mut report,
+            &config,
+            &token,
+            keys.as_ref(),
+            clock.unix_seconds(),
+        )?;
     }
     let passed = report.passed;
     writeln!(report.out)?;
     writeln!(
         report.out,
         "{}",
-        if passed { "All OAuth2 checks passed." } else { "Some OAuth2 checks failed." }
+        if passed {
+            "All OAuth2 checks passed."
+        } else {
+            "Some OAuth2 checks failed."
+        }
     )?;
     Ok(passed)
 }
@@ -152,9 +178,19 @@ fn check_token(
         }
     };
     report.verdict("format", Ok("JWS compact serialization".into()))?;
-    writeln!(report.out, "header:\n{}", pretty(&Value::Object(parsed.header.raw.clone())))?;
+    writeln!(
+        report.out,
+        "header:\n{}",
+        pretty(&Value::Object(parsed.header.raw.clone()))
+    )?;
     match keys {
-        Some(keys) => report.verdict("signature", parsed.verify_signature(keys).map(|_| "valid".to_string()).map_err(|e| e.to_string()))?,
+        Some(keys) => report.verdict(
+            "signature",
+            parsed
+                .verify_signature(keys)
+                .map(|_| "valid".to_string())
+                .map_err(|e| e.to_string()),
+        )?,
         None => report.verdict("signature", Err("not checked: no key set".into()))?,
     }
     let claims = match parsed.claims() {
@@ -164,7 +200,11 @@ fn check_token(
             return Ok(());
         }
     };
-    writeln!(report.out, "claims:\n{}", pretty(&Value::Object(claims.raw.clone())))?;
+    writeln!(
+        report.out,
+        "claims:\n{}",
+        pretty(&Value::Object(claims.raw.clone()))
+    )?;
     let validator = Authenticator::new(config.clone(), Arc::new(SystemClock)).validator;
     for name in CLAIM_CHECKS {
         let outcome = validator.check_claim(name, &claims, now);
@@ -175,8 +215,18 @@ fn check_token(
                 None => "absent".into(),
             },
             "scopes" => format!("granted: {}", claims.scopes.join(" ")),
+            "nbf" => claims.nbf.map_or_else(
+                || "absent".into(),
+                |nbf| format!("valid since {} s", now.saturating_sub(nbf)),
+            ),
+            "iat" => format!("issued {} s ago", now.saturating_sub(claims.iat)),
             "iss" => format!("`{}`", claims.iss),
-            "aud" => claims.aud.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "),
+            "aud" => claims
+                .aud
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             _ => "ok".into(),
         };
         report.verdict(name, outcome.map(|_| detail).map_err(|e| e.to_string()))?;
@@ -189,16 +239,37 @@ fn print_config(out: &mut dyn Write, config: &AuthConfig) -> std::io::Result<()>
     let rows: Vec<(&str, String)> = vec![
         (config::M4_OAUTH2_ISSUER_URL, config.issuer.clone()),
         (config::M4_OAUTH2_AUDIENCE, config.audience.clone()),
-        (config::M4_OAUTH2_REQUIRED_SCOPES, config.required_scopes.join(" ")),
+        (
+            config::M4_OAUTH2_REQUIRED_SCOPES,
+            config.required_scopes.join(" "),
+        ),
         (
             config::M4_OAUTH2_JWKS_URL,
-            config.jwks_url.as_ref().map_or_else(|| "(discovered)".to_string(), |u| u.to_string()),
+            config
+                .jwks_url
+                .as_ref()
+                .map_or_else(|| "(discovered)".to_string(), |u| u.to_string()),
         ),
-        (config::M4_OAUTH2_JWKS_CACHE_TTL, format!("{} s", config.jwks_ttl.as_secs())),
-        (config::M4_OAUTH2_VALIDATE_EXP, on_off(config.validate_exp).into()),
-        (config::M4_OAUTH2_VALIDATE_AUD, on_off(config.validate_aud).into()),
-        (config::M4_OAUTH2_VALIDATE_ISS, on_off(config.validate_iss).into()),
-        (config::M4_OAUTH2_LEEWAY, format!("{} s", config.leeway.as_secs())),
+        (
+            config::M4_OAUTH2_JWKS_CACHE_TTL,
+            format!("{} s", config.jwks_ttl.as_secs()),
+        ),
+        (
+            config::M4_OAUTH2_VALIDATE_EXP,
+            on_off(config.validate_exp).into(),
+        ),
+        (
+            config::M4_OAUTH2_VALIDATE_AUD,
+            on_off(config.validate_aud).into(),
+        ),
+        (
+            config::M4_OAUTH2_VALIDATE_ISS,
+            on_off(config.validate_iss).into(),
+        ),
+        (
+            config::M4_OAUTH2_LEEWAY,
+            format!("{} s", config.leeway.as_secs()),
+        ),
         (
             config::M4_OAUTH2_RATE_LIMIT_ENABLED,
             config.rate_limit.map_or_else(
@@ -208,18 +279,26 @@ fn print_config(out: &mut dyn Write, config: &AuthConfig) -> std::io::Result<()>
         ),
         (
             config::M4_OAUTH2_TOKEN,
-            config
-                .token
-                .as_ref()
-                .map_or_else(|| "(not set)".to_string(), |t| format!("set ({} characters, not shown)", t.expose().len())),
+            config.token.as_ref().map_or_else(
+                || "(not set)".to_string(),
+                |t| format!("set ({} characters, not shown)", t.expose().len()),
+            ),
         ),
         (
             config::M4_OAUTH2_CLIENT_ID,
-            config.client.as_ref().map_or_else(|| "(not set)".to_string(), |c| c.client_id.clone()),
+            config
+                .client
+                .as_ref()
+                .map_or_else(|| "(not set)".to_string(), |c| c.client_id.clone()),
         ),
         (
             config::M4_OAUTH2_CLIENT_SECRET,
-            if config.client.is_some() { "set (not shown)" } else { "(not set)" }.to_string(),
+            if config.client.is_some() {
+                "set (not shown)"
+            } else {
+                "(not set)"
+            }
+            .to_string(),
         ),
     ];
     for (name, value) in rows {
@@ -270,14 +349,25 @@ mod tests {
     fn off_by_default_and_says_so() {
         let mut out = Vec::new();
         assert!(check_with(&mut out, |_| None).unwrap());
-        assert!(String::from_utf8(out).unwrap().contains("OAuth2 authentication is off"));
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("OAuth2 authentication is off")
+        );
     }
 
     #[test]
     fn a_configuration_error_fails_the_check() {
         let mut out = Vec::new();
-        let passed = check_with(&mut out, |n| (n == "M4_OAUTH2_ENABLED").then(|| "maybe".to_string())).unwrap();
+        let passed = check_with(&mut out, |n| {
+            (n == "M4_OAUTH2_ENABLED").then(|| "maybe".to_string())
+        })
+        .unwrap();
         assert!(!passed);
-        assert!(String::from_utf8(out).unwrap().contains("`M4_OAUTH2_ENABLED`"));
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("`M4_OAUTH2_ENABLED`")
+        );
     }
 }

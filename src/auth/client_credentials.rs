@@ -70,13 +70,21 @@ impl ClientCredentialsSource {
     /// old token has not expired, the old token is used (and a warning logged).
     pub fn token(&self) -> Result<Arc<Secret>, AuthError> {
         let now = self.clock.now();
-        if let Some(issued) = self.current.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some(issued) = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
             && now < issued.renew_at
         {
             return Ok(Arc::clone(&issued.token));
         }
         let _fetching = self.fetching.lock().unwrap_or_else(|e| e.into_inner());
-        let previous = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let previous = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         if let Some(issued) = &previous
             && now < issued.renew_at
         {
@@ -91,7 +99,9 @@ impl ClientCredentialsSource {
             }
             Err(e) => match previous {
                 Some(issued) if now < issued.expires_at => {
-                    tracing::warn!("could not renew the OAuth2 access token ({e}); using the current one until it expires");
+                    tracing::warn!(
+                        "could not renew the OAuth2 access token ({e}); using the current one until it expires"
+                    );
                     Ok(issued.token)
                 }
                 _ => Err(e),
@@ -133,7 +143,10 @@ impl ClientCredentialsSource {
             .read_json()
             .map_err(|e| fail(format!("HTTP {status}, response is not JSON ({e})")))?;
         if !status.is_success() {
-            let error = body.get("error").and_then(Value::as_str).unwrap_or("unknown error");
+            let error = body
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
             let description = body
                 .get("error_description")
                 .and_then(Value::as_str)

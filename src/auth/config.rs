@@ -176,7 +176,8 @@ impl AuthConfig {
                 3_600,
             )?),
         };
-        let token = nonempty(&lookup, config::M4_OAUTH2_TOKEN).map(|raw| Secret::new(strip_bearer(&raw)));
+        let token =
+            nonempty(&lookup, config::M4_OAUTH2_TOKEN).map(|raw| Secret::new(strip_bearer(&raw)));
         Ok(Some(AuthConfig {
             issuer,
             audience,
@@ -256,8 +257,10 @@ mod tests {
     use super::*;
 
     fn parse(vars: &[(&str, &str)]) -> Result<Option<AuthConfig>, AuthError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         AuthConfig::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -296,10 +299,20 @@ mod tests {
 
     #[test]
     fn booleans_accept_every_documented_spelling() {
-        for (raw, expected) in [("YES", true), ("1", true), ("True", true), ("No", false), ("0", false)] {
+        for (raw, expected) in [
+            ("YES", true),
+            ("1", true),
+            ("True", true),
+            ("No", false),
+            ("0", false),
+        ] {
             let mut vars = ON.to_vec();
             vars.push(("M4_OAUTH2_VALIDATE_AUD", raw));
-            assert_eq!(parse(&vars).unwrap().unwrap().validate_aud, expected, "{raw}");
+            assert_eq!(
+                parse(&vars).unwrap().unwrap().validate_aud,
+                expected,
+                "{raw}"
+            );
         }
     }
 
@@ -310,22 +323,35 @@ mod tests {
         let message = parse(&vars).unwrap_err().to_string();
         assert!(message.contains("`M4_OAUTH2_VALIDATE_EXP`"), "{message}");
         assert!(message.contains("sometimes"), "{message}");
-        let message = parse(&[("M4_OAUTH2_ENABLED", "on")]).unwrap_err().to_string();
+        let message = parse(&[("M4_OAUTH2_ENABLED", "on")])
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("`M4_OAUTH2_ENABLED`"), "{message}");
     }
 
     #[test]
     fn issuer_and_audience_are_required_when_on() {
         let message = parse(&ON[..1]).unwrap_err().to_string();
-        assert!(message.contains("`M4_OAUTH2_ISSUER_URL` is not set"), "{message}");
+        assert!(
+            message.contains("`M4_OAUTH2_ISSUER_URL` is not set"),
+            "{message}"
+        );
         assert!(message.contains("hint:"), "{message}");
         let message = parse(&ON[..2]).unwrap_err().to_string();
-        assert!(message.contains("`M4_OAUTH2_AUDIENCE` is not set"), "{message}");
+        assert!(
+            message.contains("`M4_OAUTH2_AUDIENCE` is not set"),
+            "{message}"
+        );
     }
 
     #[test]
     fn token_loses_its_bearer_prefix_in_any_case() {
-        for raw in ["Bearer abc.def.ghi", "bearer abc.def.ghi", "BEARER   abc.def.ghi ", "abc.def.ghi"] {
+        for raw in [
+            "Bearer abc.def.ghi",
+            "bearer abc.def.ghi",
+            "BEARER   abc.def.ghi ",
+            "abc.def.ghi",
+        ] {
             let mut vars = ON.to_vec();
             vars.push(("M4_OAUTH2_TOKEN", raw));
             let config = parse(&vars).unwrap().unwrap();
@@ -343,7 +369,10 @@ mod tests {
         let mut vars = ON.to_vec();
         vars.push(("M4_OAUTH2_CLIENT_ID", "m4"));
         let message = parse(&vars).unwrap_err().to_string();
-        assert!(message.contains("`M4_OAUTH2_CLIENT_SECRET` is not set"), "{message}");
+        assert!(
+            message.contains("`M4_OAUTH2_CLIENT_SECRET` is not set"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -353,7 +382,10 @@ mod tests {
         vars.push(("M4_OAUTH2_CLIENT_SECRET", "hunter2-secret"));
         vars.push(("M4_OAUTH2_TOKEN", "tok.en.value"));
         let debug = format!("{:?}", parse(&vars).unwrap().unwrap());
-        assert!(!debug.contains("hunter2-secret") && !debug.contains("tok.en.value"), "{debug}");
+        assert!(
+            !debug.contains("hunter2-secret") && !debug.contains("tok.en.value"),
+            "{debug}"
+        );
     }
 
     #[test]

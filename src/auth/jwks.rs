@@ -126,21 +126,37 @@ fn parse_key(entry: &Value) -> Result<VerifyKey, String> {
             let e = b64_field(entry, "e")?;
             let bits = significant_bits(&n);
             if bits < MIN_RSA_BITS {
-                return Err(format!("RSA modulus of {bits} bits is below {MIN_RSA_BITS}"));
+                return Err(format!(
+                    "RSA modulus of {bits} bits is below {MIN_RSA_BITS}"
+                ));
             }
             match declared {
                 None | Some("RS256") => {}
-                Some(other) => return Err(format!("algorithm `{other}` is not supported (RS256, ES256)")),
+                Some(other) => {
+                    return Err(format!(
+                        "algorithm `{other}` is not supported (RS256, ES256)"
+                    ));
+                }
             }
-            (Algorithm::RS256, DecodingKey::from_rsa_raw_components(&n, &e))
+            (
+                Algorithm::RS256,
+                DecodingKey::from_rsa_raw_components(&n, &e),
+            )
         }
         Some("EC") => {
             if text("crv") != Some("P-256") {
-                return Err(format!("curve {:?} is not supported (P-256)", entry.get("crv")));
+                return Err(format!(
+                    "curve {:?} is not supported (P-256)",
+                    entry.get("crv")
+                ));
             }
             match declared {
                 None | Some("ES256") => {}
-                Some(other) => return Err(format!("algorithm `{other}` is not supported (RS256, ES256)")),
+                Some(other) => {
+                    return Err(format!(
+                        "algorithm `{other}` is not supported (RS256, ES256)"
+                    ));
+                }
             }
             let x = b64_field(entry, "x")?;
             let y = b64_field(entry, "y")?;
@@ -255,14 +271,19 @@ impl JwksCache {
         policy: CachePolicy,
         clock: Arc<dyn Clock>,
     ) -> Result<JwksCache, AuthError> {
-        let keys = source.fetch().map_err(|reason| AuthError::KeysUnavailable {
-            location: source.location(),
-            reason,
-        })?;
+        let keys = source
+            .fetch()
+            .map_err(|reason| AuthError::KeysUnavailable {
+                location: source.location(),
+                reason,
+            })?;
         if keys.keys.is_empty() {
             return Err(AuthError::KeysUnavailable {
                 location: source.location(),
-                reason: format!("it holds no usable signing key ({})", keys.skipped.join("; ")),
+                reason: format!(
+                    "it holds no usable signing key ({})",
+                    keys.skipped.join("; ")
+                ),
             });
         }
         for why in &keys.skipped {
@@ -328,8 +349,12 @@ impl JwksCache {
                     // refetch did not make that kid appear, another one soon will not either.
                     last_unscheduled: if stale { None } else { Some(now) },
                 };
-                if fresh.keys.lacks(kid) {
-                    tracing::debug!("key set refetched for an unknown kid; still unknown");
+                if !stale {
+                    tracing::info!(
+                        location = %self.source.location(),
+                        found = !fresh.keys.lacks(kid),
+                        "OAuth2 key set refetched for a token with an unknown kid (key rotation?)"
+                    );
                 }
                 *self.state.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
                 Ok(fresh)
@@ -347,10 +372,11 @@ impl JwksCache {
                 guard.last_unscheduled = Some(now);
                 let state = guard.clone();
                 drop(guard);
-                self.usable_or_expired(state, age).map_err(|_| AuthError::KeysUnavailable {
-                    location: self.source.location(),
-                    reason,
-                })
+                self.usable_or_expired(state, age)
+                    .map_err(|_| AuthError::KeysUnavailable {
+                        location: self.source.location(),
+                        reason,
+                    })
             }
         }
     }
@@ -506,11 +532,23 @@ pub(crate) mod tests {
     fn unknown_kid_triggers_one_refetch_then_cools_down() {
         let (source, clock, cache) = setup(testkeys::jwks(&["rsa-a"]));
         source.set(Some(testkeys::jwks(&["rsa-a", "rsa-b"])));
-        assert!(cache.keys_for(Some("rsa-b")).unwrap().find(Some("rsa-b")).is_some());
+        assert!(
+            cache
+                .keys_for(Some("rsa-b"))
+                .unwrap()
+                .find(Some("rsa-b"))
+                .is_some()
+        );
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
         // A stream of tokens with a kid nobody publishes: one fetch per cooldown.
         for _ in 0..50 {
-            assert!(cache.keys_for(Some("forged")).unwrap().find(Some("forged")).is_none());
+            assert!(
+                cache
+                    .keys_for(Some("forged"))
+                    .unwrap()
+                    .find(Some("forged"))
+                    .is_none()
+            );
         }
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
         clock.advance(Duration::from_secs(10));
@@ -523,7 +561,13 @@ pub(crate) mod tests {
         let (source, clock, cache) = setup(testkeys::jwks(&["rsa-a"]));
         source.set(None);
         clock.advance(Duration::from_secs(120));
-        assert!(cache.keys_for(Some("rsa-a")).unwrap().find(Some("rsa-a")).is_some());
+        assert!(
+            cache
+                .keys_for(Some("rsa-a"))
+                .unwrap()
+                .find(Some("rsa-a"))
+                .is_some()
+        );
         // Failed refresh: no retry on every call.
         cache.keys_for(Some("rsa-a")).unwrap();
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
@@ -539,11 +583,17 @@ pub(crate) mod tests {
     #[test]
     fn load_fails_when_no_key_is_usable() {
         let source = Arc::new(FakeSource::default());
-        source.set(Some(r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#.to_string()));
+        source.set(Some(
+            r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#.to_string(),
+        ));
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
-        let err = JwksCache::load(Box::new(source), CachePolicy::for_ttl(Duration::from_secs(60)), clock)
-            .unwrap_err()
-            .to_string();
+        let err = JwksCache::load(
+            Box::new(source),
+            CachePolicy::for_ttl(Duration::from_secs(60)),
+            clock,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("no usable signing key"), "{err}");
     }
 }

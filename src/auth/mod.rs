@@ -77,7 +77,10 @@ pub enum AuthError {
     #[error("Token is not yet valid: `nbf` is {0} s in the future")]
     NotYetValid(u64),
     #[error("Invalid token claim `{claim}`: {problem}")]
-    InvalidClaim { claim: &'static str, problem: String },
+    InvalidClaim {
+        claim: &'static str,
+        problem: String,
+    },
     #[error("Token issuer mismatch: expected `{expected}`, got `{actual}`{note}")]
     IssuerMismatch {
         expected: String,
@@ -93,22 +96,33 @@ pub enum AuthError {
     },
     #[error("Missing required scopes: {}", .missing.join(", "))]
     MissingScopes { missing: Vec<String> },
-    #[error("Rate limit exceeded: {requests} calls per {window_secs} seconds; retry in {retry_after_secs} seconds")]
+    #[error(
+        "Rate limit exceeded: {requests} calls per {window_secs} seconds; retry in {retry_after_secs} seconds"
+    )]
     RateLimited {
         requests: u32,
         window_secs: u64,
         retry_after_secs: u64,
     },
-    #[error("could not fetch the OAuth2 signing keys from `{location}`: {reason}; check that the provider is reachable and `M4_OAUTH2_JWKS_URL` (or the issuer's discovery) is right")]
+    #[error(
+        "could not fetch the OAuth2 signing keys from `{location}`: {reason}; check that the provider is reachable and `M4_OAUTH2_JWKS_URL` (or the issuer's discovery) is right"
+    )]
     KeysUnavailable { location: String, reason: String },
-    #[error("OpenID discovery at `{url}` failed: {reason}; check `M4_OAUTH2_ISSUER_URL` and that the provider is reachable, or set `M4_OAUTH2_JWKS_URL`")]
+    #[error(
+        "OpenID discovery at `{url}` failed: {reason}; check `M4_OAUTH2_ISSUER_URL` and that the provider is reachable, or set `M4_OAUTH2_JWKS_URL`"
+    )]
     Discovery { url: String, reason: String },
-    #[error("could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`")]
+    #[error(
+        "could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`"
+    )]
     TokenRequest { endpoint: String, reason: String },
     #[error("the OAuth2 access token was refused at start-up: {0}; {hint}", hint = startup_hint(.0))]
     StartupToken(Box<AuthError>),
     #[error("`{variable}` is not set\n\nhint: {hint}")]
-    NotSet { variable: &'static str, hint: String },
+    NotSet {
+        variable: &'static str,
+        hint: String,
+    },
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("OAuth2 authentication was not started; this is a bug in m4")]
@@ -123,7 +137,9 @@ fn startup_hint(error: &AuthError) -> &'static str {
         AuthError::Expired | AuthError::NotYetValid(_) => {
             "get a fresh token from your identity provider and update `M4_OAUTH2_TOKEN`"
         }
-        AuthError::IssuerMismatch { .. } => "set `M4_OAUTH2_ISSUER_URL` to the issuer your provider puts in `iss`",
+        AuthError::IssuerMismatch { .. } => {
+            "set `M4_OAUTH2_ISSUER_URL` to the issuer your provider puts in `iss`"
+        }
         AuthError::AudienceMismatch { .. } => {
             "set `M4_OAUTH2_AUDIENCE` to the API identifier, or request the token for that audience"
         }
@@ -160,8 +176,11 @@ impl Authenticator {
     }
 
     /// As [`Authenticator::from_env`], reading variables through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Authenticator>, AuthError> {
-        Ok(AuthConfig::from_lookup(lookup)?.map(|config| Authenticator::new(config, Arc::new(SystemClock))))
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Authenticator>, AuthError> {
+        Ok(AuthConfig::from_lookup(lookup)?
+            .map(|config| Authenticator::new(config, Arc::new(SystemClock))))
     }
 
     /// An authenticator for `config` reading time from `clock`.
@@ -193,7 +212,9 @@ impl Authenticator {
     /// included, the rate limit not counted). Blocking HTTP with short timeouts.
     pub fn start(&self) -> Result<(), AuthError> {
         for variable in self.config.disabled_checks() {
-            tracing::warn!("OAuth2 check turned off by `{variable}`: tokens are accepted without it");
+            tracing::warn!(
+                "OAuth2 check turned off by `{variable}`: tokens are accepted without it"
+            );
         }
         let needs_discovery = self.config.jwks_url.is_none()
             || (self.config.client.is_some() && self.config.token.is_none());
@@ -211,7 +232,11 @@ impl Authenticator {
             url: jwks_url,
             agent: self.agent.clone(),
         });
-        let keys = JwksCache::load(source, CachePolicy::for_ttl(self.config.jwks_ttl), Arc::clone(&self.clock))?;
+        let keys = JwksCache::load(
+            source,
+            CachePolicy::for_ttl(self.config.jwks_ttl),
+            Arc::clone(&self.clock),
+        )?;
         self.start_with(keys, self.token_source(discovered.as_ref())?)
     }
 
@@ -221,10 +246,18 @@ impl Authenticator {
             .config
             .rate_limit
             .map(|limit| RateLimiter::new(limit.requests, limit.window, self.clock.now()));
-        let running = Running { keys, token, limiter };
-        let claims = self.validate_with(&running).map_err(|e| AuthError::StartupToken(Box::new(e)))?;
+        let running = Running {
+            keys,
+            token,
+            limiter,
+        };
+        let claims = self
+            .validate_with(&running)
+            .map_err(|e| AuthError::StartupToken(Box::new(e)))?;
         tracing::info!(subject = %claims.sub, "OAuth2 access token accepted");
-        self.running.set(running).map_err(|_| AuthError::NotStarted)?;
+        self.running
+            .set(running)
+            .map_err(|_| AuthError::NotStarted)?;
         Ok(())
     }
 
@@ -239,16 +272,19 @@ impl Authenticator {
             .and_then(|d| d.token_endpoint.clone())
             .ok_or_else(|| AuthError::Discovery {
                 url: discovery_url(&self.config.issuer),
-                reason: "it has no `token_endpoint`, needed for the client-credentials grant".into(),
+                reason: "it has no `token_endpoint`, needed for the client-credentials grant"
+                    .into(),
             })?;
-        Ok(TokenSource::ClientCredentials(ClientCredentialsSource::new(
-            endpoint,
-            credentials.clone(),
-            &self.config.required_scopes,
-            &self.config.audience,
-            self.agent.clone(),
-            Arc::clone(&self.clock),
-        )))
+        Ok(TokenSource::ClientCredentials(
+            ClientCredentialsSource::new(
+                endpoint,
+                credentials.clone(),
+                &self.config.required_scopes,
+                &self.config.audience,
+                self.agent.clone(),
+                Arc::clone(&self.clock),
+            ),
+        ))
     }
 
     /// Every tool call: validate the token again, check scopes, count the call.
@@ -264,10 +300,13 @@ impl Authenticator {
                     requests: limiter.requests(),
                     window_secs: limiter.window().as_secs(),
                     // Round up: "retry in 0 seconds" would invite an immediate retry.
-                    retry_after_secs: limited.retry_after.as_secs() + u64::from(limited.retry_after.subsec_nanos() > 0),
+                    retry_after_secs: limited.retry_after.as_secs()
+                        + u64::from(limited.retry_after.subsec_nanos() > 0),
                 })?;
         }
-        Ok(Principal { subject: claims.sub })
+        Ok(Principal {
+            subject: claims.sub,
+        })
     }
 
     fn validate_with(&self, running: &Running) -> Result<Claims, AuthError> {
@@ -289,7 +328,10 @@ pub struct Discovery {
 
 /// `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery §4).
 pub fn discovery_url(issuer: &str) -> String {
-    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
 }
 
 /// Fetches discovery; its `issuer` must equal the configured one exactly (§4.3).
@@ -301,8 +343,12 @@ pub fn discover(agent: &ureq::Agent, issuer: &str) -> Result<Discovery, AuthErro
     };
     let parsed = Url::parse(&url).map_err(|e| fail(e.to_string()))?;
     let document = http_get(agent, &parsed).map_err(fail)?;
-    let value: Value = serde_json::from_slice(&document).map_err(|e| fail(format!("the response is not JSON ({e})")))?;
-    let published = value.get("issuer").and_then(Value::as_str).unwrap_or_default();
+    let value: Value = serde_json::from_slice(&document)
+        .map_err(|e| fail(format!("the response is not JSON ({e})")))?;
+    let published = value
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if published != issuer {
         let note = if published.trim_end_matches('/') == issuer.trim_end_matches('/') {
             " (the only difference is a trailing slash; comparison is exact)"
@@ -355,8 +401,6 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::atomic::Ordering;
 
-    use serde_json::json;
-
     use super::clock::ManualClock;
     use super::jwks::tests::FakeSource;
     use super::*;
@@ -365,7 +409,10 @@ mod tests {
     const AUD: &str = "https://m4.example/api";
     const NOW: u64 = 1_800_000_000;
 
-    fn started(extra: &[(&str, &str)], token: &str) -> (Authenticator, Arc<ManualClock>, Arc<FakeSource>) {
+    fn started(
+        extra: &[(&str, &str)],
+        token: &str,
+    ) -> (Authenticator, Arc<ManualClock>, Arc<FakeSource>) {
         let mut vars: HashMap<String, String> = [
             ("M4_OAUTH2_ENABLED", "true"),
             ("M4_OAUTH2_ISSUER_URL", ISS),
@@ -377,7 +424,9 @@ mod tests {
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
         }
-        let config = AuthConfig::from_lookup(|n| vars.get(n).cloned()).unwrap().unwrap();
+        let config = AuthConfig::from_lookup(|n| vars.get(n).cloned())
+            .unwrap()
+            .unwrap();
         let clock = Arc::new(ManualClock::new(NOW));
         let auth = Authenticator::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
         let source = Arc::new(FakeSource::default());
@@ -398,7 +447,11 @@ mod tests {
     }
 
     fn token(key: &str) -> String {
-        testkeys::sign(&testkeys::header(key), &testkeys::claims(ISS, AUD, NOW), key)
+        testkeys::sign(
+            &testkeys::header(key),
+            &testkeys::claims(ISS, AUD, NOW),
+            key,
+        )
     }
 
     #[test]
@@ -413,7 +466,11 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(auth.authorize().unwrap().subject, "researcher-1");
         }
-        assert_eq!(source.fetches.load(Ordering::SeqCst), 1, "no I/O while fresh");
+        assert_eq!(
+            source.fetches.load(Ordering::SeqCst),
+            1,
+            "no I/O while fresh"
+        );
     }
 
     #[test]
@@ -421,20 +478,29 @@ mod tests {
         let (auth, clock, _) = started(&[], &token("ec-a"));
         auth.authorize().unwrap();
         clock.advance(Duration::from_secs(3600 + 60));
-        assert_eq!(auth.authorize().unwrap_err().to_string(), "Token has expired");
+        assert_eq!(
+            auth.authorize().unwrap_err().to_string(),
+            "Token has expired"
+        );
     }
 
     #[test]
     fn rate_limit_counts_calls_per_user_and_says_when_to_retry() {
         let (auth, clock, _) = started(
-            &[("M4_OAUTH2_RATE_LIMIT_REQUESTS", "2"), ("M4_OAUTH2_RATE_LIMIT_WINDOW", "60")],
+            &[
+                ("M4_OAUTH2_RATE_LIMIT_REQUESTS", "2"),
+                ("M4_OAUTH2_RATE_LIMIT_WINDOW", "60"),
+            ],
             &token("rsa-a"),
         );
         auth.authorize().unwrap();
         clock.advance(Duration::from_secs(20));
         auth.authorize().unwrap();
         let text = auth.authorize().unwrap_err().to_string();
-        assert_eq!(text, "Rate limit exceeded: 2 calls per 60 seconds; retry in 40 seconds");
+        assert_eq!(
+            text,
+            "Rate limit exceeded: 2 calls per 60 seconds; retry in 40 seconds"
+        );
         clock.advance(Duration::from_secs(40));
         auth.authorize().unwrap();
     }
@@ -448,18 +514,34 @@ mod tests {
             ("M4_OAUTH2_AUDIENCE", AUD),
         ]
         .into();
-        let config = AuthConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string())).unwrap().unwrap();
+        let config = AuthConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string()))
+            .unwrap()
+            .unwrap();
         let auth = Authenticator::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
-        let keys = JwksCache::load(Box::new(source), CachePolicy::for_ttl(Duration::from_secs(60)), clock).unwrap();
+        let keys = JwksCache::load(
+            Box::new(source),
+            CachePolicy::for_ttl(Duration::from_secs(60)),
+            clock,
+        )
+        .unwrap();
         let err = auth
-            .start_with(keys, TokenSource::Static(Arc::new(config::Secret::new(token("rsa-a")))))
+            .start_with(
+                keys,
+                TokenSource::Static(Arc::new(config::Secret::new(token("rsa-a")))),
+            )
             .unwrap_err()
             .to_string();
-        assert!(err.contains("Token has expired") && err.contains("`M4_OAUTH2_TOKEN`"), "{err}");
+        assert!(
+            err.contains("Token has expired") && err.contains("`M4_OAUTH2_TOKEN`"),
+            "{err}"
+        );
         assert!(!err.contains('\n'), "one line: {err}");
-        assert_eq!(auth.authorize().unwrap_err().to_string(), AuthError::NotStarted.to_string());
+        assert_eq!(
+            auth.authorize().unwrap_err().to_string(),
+            AuthError::NotStarted.to_string()
+        );
     }
 
     #[test]
@@ -479,8 +561,16 @@ mod tests {
         let auth = Authenticator::new(config, Arc::clone(&clock));
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
-        let keys = JwksCache::load(Box::new(source), CachePolicy::for_ttl(Duration::from_secs(60)), clock).unwrap();
-        let err = auth.start_with(keys, TokenSource::Missing).unwrap_err().to_string();
+        let keys = JwksCache::load(
+            Box::new(source),
+            CachePolicy::for_ttl(Duration::from_secs(60)),
+            clock,
+        )
+        .unwrap();
+        let err = auth
+            .start_with(keys, TokenSource::Missing)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Missing OAuth2 access token"), "{err}");
     }
 
@@ -492,9 +582,17 @@ mod tests {
         // a token with the new kid arrives.
         source.set(Some(testkeys::jwks(&["rsa-b"])));
         auth.authorize().unwrap();
-        let keys = auth.running.get().unwrap().keys.keys_for(Some("rsa-b")).unwrap();
-        assert!(keys.find(Some("rsa-b")).is_some());
-        let claims = json!({"sub": "x"});
-        assert!(claims.is_object());
+        let running = auth.running.get().unwrap();
+        let rotated = token("rsa-b");
+        let claims = auth
+            .validator
+            .validate(&rotated, |kid| running.keys.keys_for(kid), NOW)
+            .unwrap();
+        assert_eq!(claims.sub, "researcher-1");
+        assert_eq!(
+            source.fetches.load(Ordering::SeqCst),
+            2,
+            "one refetch for the new kid"
+        );
     }
 }

@@ -62,7 +62,12 @@ impl RateLimiter {
     }
 
     /// As [`RateLimiter::new`] with another user bound (tests).
-    pub fn with_capacity(requests: u32, window: Duration, capacity: usize, now: Instant) -> RateLimiter {
+    pub fn with_capacity(
+        requests: u32,
+        window: Duration,
+        capacity: usize,
+        now: Instant,
+    ) -> RateLimiter {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         RateLimiter {
             requests,
@@ -103,10 +108,19 @@ impl RateLimiter {
                 window.count += 1;
                 return Ok(());
             }
-            *window = Window { opened: now, count: 1 };
+            *window = Window {
+                opened: now,
+                count: 1,
+            };
             return Ok(());
         }
-        state.users.push(user.to_string(), Window { opened: now, count: 1 });
+        state.users.push(
+            user.to_string(),
+            Window {
+                opened: now,
+                count: 1,
+            },
+        );
         Ok(())
     }
 
@@ -125,7 +139,11 @@ impl RateLimiter {
 
     /// Users currently tracked.
     pub fn tracked_users(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).users.len()
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .users
+            .len()
     }
 }
 
@@ -147,7 +165,9 @@ mod tests {
         for _ in 0..3 {
             limiter.check("alice", t0).unwrap();
         }
-        let refused = limiter.check("alice", t0 + Duration::from_secs(600)).unwrap_err();
+        let refused = limiter
+            .check("alice", t0 + Duration::from_secs(600))
+            .unwrap_err();
         assert_eq!(refused.retry_after, Duration::from_secs(3000));
         // Other users have their own budget.
         limiter.check("bob", t0).unwrap();
@@ -196,7 +216,9 @@ mod tests {
         for i in 0..50 {
             limiter.check(&format!("user-{i}"), t0).unwrap();
         }
-        limiter.check("late", t0 + Duration::from_secs(1800)).unwrap();
+        limiter
+            .check("late", t0 + Duration::from_secs(1800))
+            .unwrap();
         assert_eq!(limiter.tracked_users(), 51);
         limiter.check("later", t0 + HOUR).unwrap();
         // Only `late` (window still open) and `later` remain.

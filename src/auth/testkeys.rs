@@ -60,8 +60,9 @@ pub fn sign(header: &Value, claims: &Value, key: &str) -> String {
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &encoding_key(key), algorithm(key))
-        .expect("sign");
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &encoding_key(key), algorithm(key))
+            .expect("sign");
     format!("{message}.{signature}")
 }
 

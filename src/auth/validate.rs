@@ -109,7 +109,8 @@ fn check_header(raw: Map<String, Value>) -> Result<TokenHeader, AuthError> {
     };
     match raw.get("typ") {
         Some(Value::String(typ))
-            if typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt") => {}
+            if typ.eq_ignore_ascii_case("at+jwt")
+                || typ.eq_ignore_ascii_case("application/at+jwt") => {}
         Some(Value::String(typ)) => {
             return Err(AuthError::InvalidHeader(format!(
                 "`typ` is `{typ}`, not `at+jwt`: this is not an OAuth2 access token (RFC 9068); \
@@ -197,16 +198,22 @@ impl Claims {
         let mut scopes: Vec<String> = Vec::new();
         match raw.get("scope") {
             None => {}
-            Some(Value::String(s)) => scopes.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_string)),
+            Some(Value::String(s)) => {
+                scopes.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_string))
+            }
             Some(_) => return Err(invalid("scope", "it must be a space-separated string")),
         }
         // `scp` is what Okta and Azure AD use: an array, or a string in some tenants.
         match raw.get("scp") {
             None => {}
-            Some(Value::String(s)) => scopes.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_string)),
+            Some(Value::String(s)) => {
+                scopes.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_string))
+            }
             Some(Value::Array(items)) => {
                 for item in items {
-                    let s = item.as_str().ok_or_else(|| invalid("scp", "it must be an array of strings"))?;
+                    let s = item
+                        .as_str()
+                        .ok_or_else(|| invalid("scp", "it must be an array of strings"))?;
                     scopes.push(s.to_string());
                 }
             }
@@ -233,7 +240,10 @@ fn invalid(claim: &'static str, problem: &str) -> AuthError {
 }
 
 fn missing(claim: &'static str) -> AuthError {
-    invalid(claim, "it is missing, and an OAuth2 access token must carry it (RFC 9068 §2.2)")
+    invalid(
+        claim,
+        "it is missing, and an OAuth2 access token must carry it (RFC 9068 §2.2)",
+    )
 }
 
 fn required_string(raw: &Map<String, Value>, claim: &'static str) -> Result<String, AuthError> {
@@ -254,10 +264,16 @@ fn numeric_date(raw: &Map<String, Value>, claim: &'static str) -> Result<Option<
             }
             match n.as_f64() {
                 Some(f) if f.is_finite() && f >= 0.0 && f < u64::MAX as f64 => Ok(Some(f as u64)),
-                _ => Err(invalid(claim, "it must be a non-negative number of seconds (NumericDate)")),
+                _ => Err(invalid(
+                    claim,
+                    "it must be a non-negative number of seconds (NumericDate)",
+                )),
             }
         }
-        Some(_) => Err(invalid(claim, "it must be a number of seconds since 1970 (NumericDate)")),
+        Some(_) => Err(invalid(
+            claim,
+            "it must be a number of seconds since 1970 (NumericDate)",
+        )),
     }
 }
 
@@ -310,9 +326,10 @@ impl Validator {
                 }
                 _ => Ok(()),
             },
-            "iat" if now.saturating_add(self.leeway) < claims.iat => {
-                Err(invalid("iat", "the token says it was issued in the future; check this machine's clock"))
-            }
+            "iat" if now.saturating_add(self.leeway) < claims.iat => Err(invalid(
+                "iat",
+                "the token says it was issued in the future; check this machine's clock",
+            )),
             "iss" if self.validate_iss && claims.iss != self.issuer => {
                 Err(AuthError::IssuerMismatch {
                     note: slash_note(&self.issuer, &claims.iss),
@@ -427,8 +444,20 @@ mod tests {
 
     #[test]
     fn opaque_and_malformed_tokens_are_not_jwts() {
-        for token in ["", "opaque-token-abc123", "a.b", "a.b.c.d.e", "..", "e30.e30.", "!!!.e30.sig"] {
-            assert_eq!(message(check(token)), "Token is not a valid JWT format", "{token:?}");
+        for token in [
+            "",
+            "opaque-token-abc123",
+            "a.b",
+            "a.b.c.d.e",
+            "..",
+            "e30.e30.",
+            "!!!.e30.sig",
+        ] {
+            assert_eq!(
+                message(check(token)),
+                "Token is not a valid JWT format",
+                "{token:?}"
+            );
         }
     }
 
@@ -474,7 +503,8 @@ mod tests {
     fn alg_none_and_hmac_are_refused() {
         let body = URL_SAFE_NO_PAD.encode(claims(ISS, AUD, NOW).to_string());
         for alg in ["none", "None", "HS256", "RS512", "PS256"] {
-            let h = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "at+jwt", "kid": "rsa-a"}).to_string());
+            let h = URL_SAFE_NO_PAD
+                .encode(json!({"alg": alg, "typ": "at+jwt", "kid": "rsa-a"}).to_string());
             let text = message(check(&format!("{h}.{body}.c2ln")));
             assert!(text.starts_with("Invalid token header"), "{alg}: {text}");
         }
@@ -483,7 +513,10 @@ mod tests {
     #[test]
     fn typ_must_be_at_jwt() {
         for typ in ["at+jwt", "AT+JWT", "application/at+jwt"] {
-            assert!(check(&token_with("rsa-a", |h, _| h["typ"] = json!(typ))).is_ok(), "{typ}");
+            assert!(
+                check(&token_with("rsa-a", |h, _| h["typ"] = json!(typ))).is_ok(),
+                "{typ}"
+            );
         }
         for typ in [json!("JWT"), json!(1)] {
             let text = message(check(&token_with("rsa-a", |h, _| h["typ"] = typ.clone())));
@@ -497,7 +530,9 @@ mod tests {
 
     #[test]
     fn crit_is_refused_and_header_key_locations_are_ignored() {
-        let text = message(check(&token_with("rsa-a", |h, _| h["crit"] = json!(["exp"]))));
+        let text = message(check(&token_with("rsa-a", |h, _| {
+            h["crit"] = json!(["exp"])
+        })));
         assert!(text.contains("`crit`"), "{text}");
         // A header `jwk`/`jku` naming the attacker's key changes nothing: the key set decides.
         let mut h = header("rsa-b");
@@ -559,7 +594,10 @@ mod tests {
         ];
         for (claim, value) in cases {
             let text = message(check(&token_with("rsa-a", |_, c| c[claim] = value.clone())));
-            assert!(text.contains(&format!("`{claim}`")), "{claim}={value}: {text}");
+            assert!(
+                text.contains(&format!("`{claim}`")),
+                "{claim}={value}: {text}"
+            );
         }
         let token = token_with("rsa-a", |_, c| c["exp"] = json!((NOW + 100) as f64 + 0.5));
         assert!(check(&token).is_ok(), "fractional NumericDate");
@@ -572,16 +610,26 @@ mod tests {
                 c.as_object_mut().unwrap().remove(claim);
             });
             let text = message(check(&token));
-            assert!(text.contains(&format!("`{claim}`")) && text.contains("missing"), "{claim}: {text}");
+            assert!(
+                text.contains(&format!("`{claim}`")) && text.contains("missing"),
+                "{claim}: {text}"
+            );
         }
     }
 
     #[test]
     fn issuer_mismatch_names_both_and_notes_a_trailing_slash() {
-        let text = message(check(&token_with("rsa-a", |_, c| c["iss"] = json!("https://evil.example"))));
-        assert!(text.contains("`https://idp.example`") && text.contains("`https://evil.example`"), "{text}");
+        let text = message(check(&token_with("rsa-a", |_, c| {
+            c["iss"] = json!("https://evil.example")
+        })));
+        assert!(
+            text.contains("`https://idp.example`") && text.contains("`https://evil.example`"),
+            "{text}"
+        );
         assert!(!text.contains("trailing slash"), "{text}");
-        let text = message(check(&token_with("rsa-a", |_, c| c["iss"] = json!("https://idp.example/"))));
+        let text = message(check(&token_with("rsa-a", |_, c| {
+            c["iss"] = json!("https://idp.example/")
+        })));
         assert!(text.contains("trailing slash"), "{text}");
         let mut lax = validator();
         lax.validate_iss = false;
@@ -591,8 +639,13 @@ mod tests {
     #[test]
     fn audience_may_be_a_string_or_an_array_containing_it() {
         assert!(check(&token_with("rsa-a", |_, c| c["aud"] = json!(["other", AUD]))).is_ok());
-        let text = message(check(&token_with("rsa-a", |_, c| c["aud"] = json!(["other", "more"]))));
-        assert!(text.contains("audience mismatch") && text.contains("`other`, `more`"), "{text}");
+        let text = message(check(&token_with("rsa-a", |_, c| {
+            c["aud"] = json!(["other", "more"])
+        })));
+        assert!(
+            text.contains("audience mismatch") && text.contains("`other`, `more`"),
+            "{text}"
+        );
         assert!(text.contains(&format!("`{AUD}`")), "{text}");
         let mut lax = validator();
         lax.validate_aud = false;
@@ -604,14 +657,20 @@ mod tests {
         let mut v = validator();
         v.required_scopes = vec!["read:mimic-data".into(), "admin".into(), "export".into()];
         let token = token_with("rsa-a", |_, c| c["scope"] = json!("read:mimic-data export"));
-        assert_eq!(message(check_with(&v, &token)), "Missing required scopes: admin");
+        assert_eq!(
+            message(check_with(&v, &token)),
+            "Missing required scopes: admin"
+        );
         let token = token_with("rsa-a", |_, c| {
             c.as_object_mut().unwrap().remove("scope");
             c["scp"] = json!(["read:mimic-data", "admin", "export"]);
         });
         assert!(check_with(&v, &token).is_ok(), "scp array");
         let token = token_with("rsa-a", |_, c| c["scope"] = json!("openid"));
-        assert_eq!(message(check_with(&v, &token)), "Missing required scopes: read:mimic-data, admin, export");
+        assert_eq!(
+            message(check_with(&v, &token)),
+            "Missing required scopes: read:mimic-data, admin, export"
+        );
     }
 
     #[test]
@@ -619,6 +678,9 @@ mod tests {
         let token = token_with("rsa-a", |_, c| c["aud"] = json!("other"));
         let signature = token.rsplit('.').next().unwrap();
         let text = message(check(&token));
-        assert!(!text.contains(signature) && !text.contains(&token[..20]), "{text}");
+        assert!(
+            !text.contains(signature) && !text.contains(&token[..20]),
+            "{text}"
+        );
     }
 }

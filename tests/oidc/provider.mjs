@@ -13,7 +13,7 @@
 //   m4-rs256   scope read:mimic-data, RS256, tokens live 600 s
 //   m4-es256   scope read:mimic-data, ES256, tokens live 600 s
 //   m4-noscope scope other:scope only (no read:mimic-data), RS256
-//   m4-short   scope read:mimic-data, RS256, tokens live 3 s (expiry and renewal tests)
+//   m4-short   scope read:mimic-data, RS256, tokens live 4 s (expiry and renewal tests)
 
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ const clients = [
   { id: 'm4-rs256', scope: 'read:mimic-data', alg: 'RS256', ttl: 600 },
   { id: 'm4-es256', scope: 'read:mimic-data', alg: 'ES256', ttl: 600 },
   { id: 'm4-noscope', scope: 'other:scope', alg: 'RS256', ttl: 600 },
-  { id: 'm4-short', scope: 'read:mimic-data', alg: 'RS256', ttl: 3 },
+  { id: 'm4-short', scope: 'read:mimic-data', alg: 'RS256', ttl: 4 },
 ];
 const byId = new Map(clients.map((c) => [c.id, c]));
 
