@@ -192,7 +192,7 @@ pub enum TokenSource {
     /// `M4_OAUTH2_TOKEN`, read once at start-up.
     Static(Arc<Secret>),
     /// Obtained and renewed with the client-credentials grant.
-    ClientCredentials(ClientCredentialsSource),
+    ClientCredentials(Box<ClientCredentialsSource>),
     /// Neither configured: every call is refused with "Missing OAuth2 access token".
     Missing,
 }

@@ -219,6 +219,20 @@ impl KeySource for HttpKeySource {
     }
 }
 
+/// A key set held in memory (tests, benchmarks, and air-gapped setups built in code).
+#[derive(Debug, Clone)]
+pub struct StaticKeySource(pub String);
+
+impl KeySource for StaticKeySource {
+    fn fetch(&self) -> Result<KeySet, String> {
+        KeySet::parse(self.0.as_bytes())
+    }
+
+    fn location(&self) -> String {
+        "(in memory)".to_string()
+    }
+}
+
 /// Timing rules of the cache.
 #[derive(Debug, Clone, Copy)]
 pub struct CachePolicy {

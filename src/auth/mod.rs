@@ -32,7 +32,7 @@ pub mod rate_limit;
 pub mod testkeys;
 pub mod validate;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -156,6 +156,22 @@ struct Running {
     keys: JwksCache,
     token: TokenSource,
     limiter: Option<RateLimiter>,
+    verified: RwLock<Option<Verified>>,
+}
+
+/// The last token whose signature verified, against which key set, and its claims.
+///
+/// The same token bytes checked against the same parsed key set give the same
+/// answer, so the signature (an RSA or ECDSA verification, by far the costliest step)
+/// is checked once per token and key-set fetch rather than on every call. Identity is
+/// by `Arc` pointer: the memo holds both `Arc`s, so neither address can be reused by
+/// another token or key set while it is remembered. A renewed token or a refreshed key
+/// set is a new `Arc` and is verified afresh.
+#[derive(Debug)]
+struct Verified {
+    token: Arc<config::Secret>,
+    keys: Arc<jwks::KeySet>,
+    claims: Arc<Claims>,
 }
 
 /// Validates the configured access token and applies the rate limit.
@@ -250,6 +266,7 @@ impl Authenticator {
             keys,
             token,
             limiter,
+            verified: RwLock::new(None),
         };
         let claims = self
             .validate_with(&running)
@@ -275,7 +292,7 @@ impl Authenticator {
                 reason: "it has no `token_endpoint`, needed for the client-credentials grant"
                     .into(),
             })?;
-        Ok(TokenSource::ClientCredentials(
+        Ok(TokenSource::ClientCredentials(Box::new(
             ClientCredentialsSource::new(
                 endpoint,
                 credentials.clone(),
@@ -284,7 +301,7 @@ impl Authenticator {
                 self.agent.clone(),
                 Arc::clone(&self.clock),
             ),
-        ))
+        )))
     }
 
     /// Every tool call: validate the token again, check scopes, count the call.
@@ -305,17 +322,37 @@ impl Authenticator {
                 })?;
         }
         Ok(Principal {
-            subject: claims.sub,
+            subject: claims.sub.clone(),
         })
     }
 
-    fn validate_with(&self, running: &Running) -> Result<Claims, AuthError> {
+    fn validate_with(&self, running: &Running) -> Result<Arc<Claims>, AuthError> {
         let token = running.token.token()?;
-        self.validator.validate(
-            token.expose(),
-            |kid| running.keys.keys_for(kid),
-            self.clock.unix_seconds(),
-        )
+        let parsed = validate::parse(token.expose())?;
+        let keys = running.keys.keys_for(parsed.header.kid.as_deref())?;
+        let now = self.clock.unix_seconds();
+        let remembered = {
+            let memo = running.verified.read().unwrap_or_else(|e| e.into_inner());
+            memo.as_ref()
+                .filter(|m| Arc::ptr_eq(&m.token, &token) && Arc::ptr_eq(&m.keys, &keys))
+                .map(|m| Arc::clone(&m.claims))
+        };
+        let claims = match remembered {
+            Some(claims) => claims,
+            None => {
+                parsed.verify_signature(&keys)?;
+                let claims = Arc::new(parsed.claims()?);
+                *running.verified.write().unwrap_or_else(|e| e.into_inner()) = Some(Verified {
+                    token: Arc::clone(&token),
+                    keys,
+                    claims: Arc::clone(&claims),
+                });
+                claims
+            }
+        };
+        // Time-dependent and configuration checks run on every call, memo or not.
+        self.validator.check_claims(&claims, now)?;
+        Ok(claims)
     }
 }
 
@@ -572,6 +609,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("Missing OAuth2 access token"), "{err}");
+    }
+
+    #[test]
+    fn a_key_withdrawn_at_refresh_is_not_bypassed_by_the_verified_memo() {
+        let clock = Arc::new(ManualClock::new(NOW));
+        let vars: HashMap<&str, &str> = [
+            ("M4_OAUTH2_ENABLED", "1"),
+            ("M4_OAUTH2_ISSUER_URL", ISS),
+            ("M4_OAUTH2_AUDIENCE", AUD),
+        ]
+        .into();
+        let config = AuthConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string()))
+            .unwrap()
+            .unwrap();
+        let auth = Authenticator::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
+        let source = Arc::new(FakeSource::default());
+        source.set(Some(testkeys::jwks(&["rsa-a"])));
+        let keys = JwksCache::load(
+            Box::new(Arc::clone(&source)),
+            CachePolicy::for_ttl(Duration::from_secs(60)),
+            Arc::clone(&clock) as Arc<dyn Clock>,
+        )
+        .unwrap();
+        let token = TokenSource::Static(Arc::new(config::Secret::new(token("rsa-a"))));
+        auth.start_with(keys, token).unwrap();
+        auth.authorize().unwrap();
+        source.set(Some(testkeys::jwks(&["rsa-b"])));
+        clock.advance(Duration::from_secs(60));
+        let text = auth.authorize().unwrap_err().to_string();
+        assert!(
+            text.starts_with("Invalid token signature") && text.contains("`rsa-a`"),
+            "{text}"
+        );
     }
 
     #[test]

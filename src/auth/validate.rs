@@ -305,10 +305,16 @@ impl Validator {
         let keys = keys_for(parsed.header.kid.as_deref())?;
         parsed.verify_signature(&keys)?;
         let claims = parsed.claims()?;
-        for check in CLAIM_CHECKS {
-            self.check_claim(check, &claims, now)?;
-        }
+        self.check_claims(&claims, now)?;
         Ok(claims)
+    }
+
+    /// Every claim check, in order; the first failure wins.
+    pub fn check_claims(&self, claims: &Claims, now: u64) -> Result<(), AuthError> {
+        for check in CLAIM_CHECKS {
+            self.check_claim(check, claims, now)?;
+        }
+        Ok(())
     }
 
     /// One claim check by name (see [`CLAIM_CHECKS`]); `m4 auth check` runs them all.
@@ -337,7 +343,7 @@ impl Validator {
                     actual: claims.iss.clone(),
                 })
             }
-            "aud" if self.validate_aud && !claims.aud.iter().any(|a| *a == self.audience) => {
+            "aud" if self.validate_aud && !claims.aud.contains(&self.audience) => {
                 let note = claims
                     .aud
                     .iter()
