@@ -197,11 +197,13 @@ fn data() -> &'static Path {
 
 #[test]
 fn valid_rs256_and_es256_tokens_let_tools_work() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
     let provider = Provider::start("rsa-a,ec-a");
     for (client, alg) in [("m4-rs256", "RS256"), ("m4-es256", "ES256")] {
         let token = provider.token(client, "read:mimic-data", AUDIENCE);
         assert_eq!(decode_part(&token, 0)["alg"], alg);
-        let mut server = McpChild::spawn(data(), &provider.env(&token));
+        let mut server = McpChild::spawn(data, &provider.env(&token));
         server.initialize();
         assert_tools_work(&mut server);
         assert!(
@@ -213,12 +215,14 @@ fn valid_rs256_and_es256_tokens_let_tools_work() {
 
 #[test]
 fn a_token_expiring_during_the_session_is_refused() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
     let provider = Provider::start("rsa-a");
     let token = provider.token("m4-short", "read:mimic-data", AUDIENCE);
     let exp = decode_part(&token, 1)["exp"].as_u64().expect("exp");
     let mut envs = provider.env(&token);
     envs.push(("M4_OAUTH2_LEEWAY", "0"));
-    let mut server = McpChild::spawn(data(), &envs);
+    let mut server = McpChild::spawn(data, &envs);
     server.initialize();
     let before = server.call_tool("list_datasets", json!({}));
     assert!(
@@ -297,9 +301,11 @@ fn provider_down_at_start_up_stops_m4_with_one_clear_line() {
 
 #[test]
 fn provider_down_later_cached_keys_still_work() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
     let mut provider = Provider::start("rsa-a,ec-a");
     let token = provider.token("m4-rs256", "read:mimic-data", AUDIENCE);
-    let mut server = McpChild::spawn(data(), &provider.env(&token));
+    let mut server = McpChild::spawn(data, &provider.env(&token));
     server.initialize();
     provider.stop();
     assert_tools_work(&mut server);
@@ -307,6 +313,8 @@ fn provider_down_later_cached_keys_still_work() {
 
 #[test]
 fn key_rotation_with_client_credentials_renewal_keeps_the_session_alive() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
     let mut provider = Provider::start("rsa-a");
     let envs = vec![
         ("M4_OAUTH2_ENABLED", "true"),
@@ -315,7 +323,7 @@ fn key_rotation_with_client_credentials_renewal_keeps_the_session_alive() {
         ("M4_OAUTH2_CLIENT_ID", "m4-short"),
         ("M4_OAUTH2_CLIENT_SECRET", "m4-short-secret"),
     ];
-    let mut server = McpChild::spawn(data(), &envs);
+    let mut server = McpChild::spawn(data, &envs);
     server.initialize();
     assert_tools_work(&mut server);
     // The provider rotates to a new key; tokens issued from now on carry its kid.

@@ -124,7 +124,10 @@ impl ClientCredentialsSource {
         if !self.scope.is_empty() {
             form.push(("scope", &self.scope));
         }
+        // RFC 8707 says `resource`; Auth0 and some others read `audience` instead.
+        // Providers ignore the parameter they do not know.
         form.push(("resource", &self.resource));
+        form.push(("audience", &self.resource));
         let response = self
             .agent
             .post(self.endpoint.as_str())

@@ -543,6 +543,22 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_calls_share_one_limit() {
+        let (auth, _, source) =
+            started(&[("M4_OAUTH2_RATE_LIMIT_REQUESTS", "50")], &token("rsa-a"));
+        let auth = Arc::new(auth);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let auth = Arc::clone(&auth);
+                std::thread::spawn(move || (0..40).filter(|_| auth.authorize().is_ok()).count())
+            })
+            .collect();
+        let admitted: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(admitted, 50);
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
     fn start_refuses_a_bad_token_with_one_line_naming_the_fix() {
         let clock = Arc::new(ManualClock::new(NOW + 7200));
         let vars: HashMap<&str, &str> = [
