@@ -239,6 +239,47 @@ fn a_token_expiring_during_the_session_is_refused() {
         "an expired token was accepted: {after}"
     );
     assert_eq!(tool_text(&after), "Token has expired");
+    // No tool runs unchecked, data-set listing included.
+    let listed = server.call_tool("list_datasets", json!({}));
+    assert!(
+        is_tool_error(&listed),
+        "list_datasets ran with an expired token: {listed}"
+    );
+    assert_eq!(tool_text(&listed), "Token has expired");
+}
+
+#[test]
+fn the_rate_limit_refuses_extra_calls_and_says_when_to_retry() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let token = provider.token("m4-rs256", "read:mimic-data", AUDIENCE);
+    let mut envs = provider.env(&token);
+    envs.push(("M4_OAUTH2_RATE_LIMIT_REQUESTS", "2"));
+    envs.push(("M4_OAUTH2_RATE_LIMIT_WINDOW", "600"));
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+    let refused = server.call_tool("list_datasets", json!({}));
+    assert!(
+        is_tool_error(&refused),
+        "a third call passed a limit of 2: {refused}"
+    );
+    let text = tool_text(&refused);
+    assert!(
+        text.starts_with("Rate limit exceeded: 2 calls per 600 seconds; retry in "),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_naming_the_variable() {
+    let stderr = failed_start(&[("M4_OAUTH2_ENABLED", "maybe")]);
+    assert!(stderr.contains("`M4_OAUTH2_ENABLED`"), "{stderr}");
+    let stderr = failed_start(&[("M4_OAUTH2_ENABLED", "yes")]);
+    assert!(
+        stderr.contains("`M4_OAUTH2_ISSUER_URL` is not set"),
+        "{stderr}"
+    );
 }
 
 #[test]
