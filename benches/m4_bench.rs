@@ -7,14 +7,13 @@
 //! it asserts none, because this machine's timing is noisy.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::{run_m4, McpChild};
+use common::{McpChild, run_m4};
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -84,12 +83,22 @@ fn main() {
         samples
     };
     call(&mut server, "select 1", 50); // warm-up
-    report("tools/call select 1", &mut call(&mut server, "select 1", 1000));
+    report(
+        "tools/call select 1",
+        &mut call(&mut server, "select 1", 1000),
+    );
     let rows_sql = "select * from mimiciv_hosp.labevents limit 1000";
-    report("tools/call 1,000 labevents rows", &mut call(&mut server, rows_sql, 200));
+    report(
+        "tools/call 1,000 labevents rows",
+        &mut call(&mut server, rows_sql, 200),
+    );
     let pid = server_pid(&server);
     if let Some(kib) = pid.and_then(peak_rss_kib) {
-        println!("{:<36} {:.1} MiB", "server peak RSS (VmHWM)", kib as f64 / 1024.0);
+        println!(
+            "{:<36} {:.1} MiB",
+            "server peak RSS (VmHWM)",
+            kib as f64 / 1024.0
+        );
     }
     server.close();
 }

@@ -174,7 +174,9 @@ pub fn parse_positive(
             variable,
             value: raw,
             expected: "a whole number in range",
-            hint: format!("set it to a number from 1 to {max}, or unset it for the default {default}"),
+            hint: format!(
+                "set it to a number from 1 to {max}, or unset it for the default {default}"
+            ),
         }),
     }
 }

@@ -134,7 +134,11 @@ mod tests {
 
     #[test]
     fn truncation_is_said_in_text_and_structure() {
-        let rendered = render(&result(vec![Some("x".into())], Some(Truncation::Rows)), 1, 1000);
+        let rendered = render(
+            &result(vec![Some("x".into())], Some(Truncation::Rows)),
+            1,
+            1000,
+        );
         assert!(rendered.text.contains("Result truncated"));
         assert!(rendered.text.contains("Aggregate in SQL"));
         assert_eq!(rendered.structured["truncated"], true);

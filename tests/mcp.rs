@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::common::{
-    demo_data_dir, demo_source_dir, is_tool_error, synthetic_data_dir, tool_text, McpChild,
+    McpChild, demo_data_dir, demo_source_dir, is_tool_error, synthetic_data_dir, tool_text,
 };
 use crate::csv_reader::read_csv_gz;
 
@@ -57,7 +57,10 @@ fn every_tool_is_listed_with_schema_description_and_read_only_hint() {
         assert!(names.contains(&tool), "{tool} missing from {names:?}");
     }
     for tool in &tools {
-        assert!(tool["description"].as_str().is_some_and(|d| d.len() > 40), "{tool}");
+        assert!(
+            tool["description"].as_str().is_some_and(|d| d.len() > 40),
+            "{tool}"
+        );
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
         assert_eq!(tool["annotations"]["readOnlyHint"], true, "{tool}");
         assert_eq!(tool["annotations"]["destructiveHint"], false, "{tool}");
@@ -91,13 +94,29 @@ fn tools_agree_with_each_other_on_synthetic_data() {
     let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
     server.initialize();
     let schema = server.call_tool("get_database_schema", json!({}));
-    let tables = schema["structuredContent"]["tables"].as_array().unwrap().clone();
-    for wanted in ["patients", "admissions", "icustays", "labevents", "d_labitems"] {
-        assert!(tables.iter().any(|t| t["table"] == wanted), "{wanted} not in {schema}");
+    let tables = schema["structuredContent"]["tables"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for wanted in [
+        "patients",
+        "admissions",
+        "icustays",
+        "labevents",
+        "d_labitems",
+    ] {
+        assert!(
+            tables.iter().any(|t| t["table"] == wanted),
+            "{wanted} not in {schema}"
+        );
     }
     // The schema's row counts are the tables' real counts.
     for table in &tables {
-        let name = format!("{}.{}", table["schema"].as_str().unwrap(), table["table"].as_str().unwrap());
+        let name = format!(
+            "{}.{}",
+            table["schema"].as_str().unwrap(),
+            table["table"].as_str().unwrap()
+        );
         let counted = single_number(&server.call_tool(
             "execute_query",
             json!({"sql_query": format!("select count(*) from {name}")}),
@@ -113,7 +132,10 @@ fn tools_agree_with_each_other_on_synthetic_data() {
         "execute_query",
         json!({"sql_query": format!("select count(*) from mimiciv_icu.icustays where subject_id = {patient}")}),
     ));
-    let tool = server.call_tool("get_icu_stays", json!({"patient_id": patient, "limit": 1000}));
+    let tool = server.call_tool(
+        "get_icu_stays",
+        json!({"patient_id": patient, "limit": 1000}),
+    );
     assert!(!is_tool_error(&tool), "{tool}");
     assert_eq!(structured_rows(&tool).len() as i64, stays);
 }
@@ -128,7 +150,9 @@ fn get_table_info_resolves_names_and_suggests_real_ones() {
     assert!(text.contains("mimiciv_hosp.patients"), "{text}");
     assert!(text.contains("subject_id"), "{text}");
     assert!(text.contains("Sample rows"), "{text}");
-    let columns = info["structuredContent"]["table"]["columns"].as_array().unwrap();
+    let columns = info["structuredContent"]["table"]["columns"]
+        .as_array()
+        .unwrap();
     assert!(columns.iter().any(|c| c["name"] == "anchor_age"), "{info}");
 
     let no_sample = server.call_tool(
@@ -139,7 +163,10 @@ fn get_table_info_resolves_names_and_suggests_real_ones() {
 
     let unknown = server.call_tool("get_table_info", json!({"table_name": "patient"}));
     assert!(is_tool_error(&unknown));
-    assert!(tool_text(&unknown).contains("Did you mean `mimiciv_hosp.patients`"), "{unknown}");
+    assert!(
+        tool_text(&unknown).contains("Did you mean `mimiciv_hosp.patients`"),
+        "{unknown}"
+    );
 
     // A hostile name is looked up, never pasted into SQL.
     let hostile = server.call_tool(
@@ -154,10 +181,17 @@ fn get_table_info_resolves_names_and_suggests_real_ones() {
 fn limits_are_validated_with_the_enforced_bound() {
     let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
     server.initialize();
-    for (tool, limit) in [("get_icu_stays", 0), ("get_lab_results", 1001), ("get_race_distribution", -5)] {
+    for (tool, limit) in [
+        ("get_icu_stays", 0),
+        ("get_lab_results", 1001),
+        ("get_race_distribution", -5),
+    ] {
         let result = server.call_tool(tool, json!({"limit": limit}));
         assert!(is_tool_error(&result), "{tool} {limit}: {result}");
-        assert!(tool_text(&result).contains("between 1 and 1000"), "{result}");
+        assert!(
+            tool_text(&result).contains("between 1 and 1000"),
+            "{result}"
+        );
     }
     let ok = server.call_tool("get_lab_results", json!({"limit": 3}));
     assert_eq!(structured_rows(&ok).len(), 3);
@@ -167,7 +201,10 @@ fn limits_are_validated_with_the_enforced_bound() {
 fn results_are_capped_at_the_row_limit_and_say_so() {
     let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_MAX_ROWS", "50")]);
     server.initialize();
-    let result = server.call_tool("execute_query", json!({"sql_query": "select * from range(100000)"}));
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select * from range(100000)"}),
+    );
     assert!(!is_tool_error(&result), "{result}");
     assert_eq!(structured_rows(&result).len(), 50);
     assert_eq!(result["structuredContent"]["truncated"], true);
@@ -220,18 +257,27 @@ fn types_render_faithfully() {
     assert_eq!(types[2], "DECIMAL(10,2)");
     assert_eq!(types[3], "BIGINT");
     let text = tool_text(&result);
-    assert!(text.contains("| NULL | 2180-07-23 14:05:06 | 12345.67 |"), "{text}");
+    assert!(
+        text.contains("| NULL | 2180-07-23 14:05:06 | 12345.67 |"),
+        "{text}"
+    );
 }
 
 #[test]
 fn sql_errors_keep_duckdbs_message() {
     let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
     server.initialize();
-    let result = server.call_tool("execute_query", json!({"sql_query": "select * from patients"}));
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select * from patients"}),
+    );
     assert!(is_tool_error(&result));
     let text = tool_text(&result);
     assert!(text.contains("patients"), "{text}");
-    assert!(text.contains("mimiciv_hosp.patients"), "DuckDB's candidate is kept: {text}");
+    assert!(
+        text.contains("mimiciv_hosp.patients"),
+        "DuckDB's candidate is kept: {text}"
+    );
     let result = server.call_tool(
         "execute_query",
         json!({"sql_query": "select no_such_column from mimiciv_hosp.patients"}),
@@ -249,8 +295,15 @@ fn a_runaway_query_times_out_and_the_server_stays_responsive() {
         json!({"sql_query": "select count(*) from range(1000000) a, range(1000000) b where (a.range * b.range) % 7 = 3"}),
     );
     assert!(is_tool_error(&result), "{result}");
-    assert!(tool_text(&result).contains("timed out after 1 s"), "{result}");
-    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(
+        tool_text(&result).contains("timed out after 1 s"),
+        "{result}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
     let after = server.call_tool("execute_query", json!({"sql_query": "select 42"}));
     assert_eq!(single_number(&after), 42);
 }
@@ -265,7 +318,10 @@ fn a_client_cancellation_interrupts_the_running_query() {
             "select count(*) from range(1000000) a, range(1000000) b where (a.range * b.range) % 7 = 3"}}),
     );
     std::thread::sleep(Duration::from_millis(500));
-    server.notify("notifications/cancelled", json!({"requestId": id, "reason": "test"}));
+    server.notify(
+        "notifications/cancelled",
+        json!({"requestId": id, "reason": "test"}),
+    );
     let started = std::time::Instant::now();
     // The server must answer a new call promptly: the interrupted query freed its thread.
     let after = server.call_tool("execute_query", json!({"sql_query": "select 7"}));
@@ -274,7 +330,11 @@ fn a_client_cancellation_interrupts_the_running_query() {
     // And the cancelled query must really have stopped, not kept burning CPU.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while !server.stderr().contains("cancelled") {
-        assert!(std::time::Instant::now() < deadline, "no cancellation logged:\n{}", server.stderr());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no cancellation logged:\n{}",
+            server.stderr()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -284,10 +344,22 @@ fn malformed_input_gets_json_rpc_errors_not_a_crash() {
     let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
     server.initialize();
     server.send_raw("{this is not json");
-    let unknown = server.request("tools/call", json!({"name": "no_such_tool", "arguments": {}}));
-    assert!(unknown.get("error").is_some() || is_tool_error(&unknown["result"]), "{unknown}");
-    let wrong_type = server.request("tools/call", json!({"name": "get_icu_stays", "arguments": {"limit": "ten"}}));
-    assert!(wrong_type.get("error").is_some() || is_tool_error(&wrong_type["result"]), "{wrong_type}");
+    let unknown = server.request(
+        "tools/call",
+        json!({"name": "no_such_tool", "arguments": {}}),
+    );
+    assert!(
+        unknown.get("error").is_some() || is_tool_error(&unknown["result"]),
+        "{unknown}"
+    );
+    let wrong_type = server.request(
+        "tools/call",
+        json!({"name": "get_icu_stays", "arguments": {"limit": "ten"}}),
+    );
+    assert!(
+        wrong_type.get("error").is_some() || is_tool_error(&wrong_type["result"]),
+        "{wrong_type}"
+    );
     let huge = "x".repeat(2_000_000);
     let result = server.call_tool("execute_query", json!({"sql_query": huge}));
     assert!(is_tool_error(&result));
@@ -307,7 +379,10 @@ fn stdin_closed_mid_call_ends_the_server_cleanly() {
         json!({"name": "execute_query", "arguments": {"sql_query":
             "select count(*) from range(1000000) a, range(1000000) b"}}),
     );
-    assert!(server.close(), "m4 should exit 0 when stdin closes mid-call");
+    assert!(
+        server.close(),
+        "m4 should exit 0 when stdin closes mid-call"
+    );
 }
 
 #[test]
@@ -335,7 +410,9 @@ fn demo_server(test: &str) -> Option<(McpChild, std::path::PathBuf)> {
 
 #[test]
 fn demo_schema_lists_every_loaded_table_with_source_row_counts() {
-    let Some((mut server, source)) = demo_server("demo_schema") else { return };
+    let Some((mut server, source)) = demo_server("demo_schema") else {
+        return;
+    };
     let schema = server.call_tool("get_database_schema", json!({}));
     assert!(!tool_text(&schema).contains("SYNTHETIC"));
     let tables = schema["structuredContent"]["tables"].as_array().unwrap();
@@ -347,21 +424,37 @@ fn demo_schema_lists_every_loaded_table_with_source_row_counts() {
             .and_then(|t| t["rows"].as_i64())
             .unwrap_or_else(|| panic!("{name} missing"))
     };
-    for (table, file) in [("patients", "hosp/patients.csv.gz"), ("icustays", "icu/icustays.csv.gz"), ("admissions", "hosp/admissions.csv.gz")] {
-        assert_eq!(find(table), read_csv_gz(&source.join(file)).len() as i64, "{table}");
+    for (table, file) in [
+        ("patients", "hosp/patients.csv.gz"),
+        ("icustays", "icu/icustays.csv.gz"),
+        ("admissions", "hosp/admissions.csv.gz"),
+    ] {
+        assert_eq!(
+            find(table),
+            read_csv_gz(&source.join(file)).len() as i64,
+            "{table}"
+        );
     }
 }
 
 #[test]
 fn demo_icu_stays_match_the_source_file() {
-    let Some((mut server, source)) = demo_server("demo_icu_stays") else { return };
+    let Some((mut server, source)) = demo_server("demo_icu_stays") else {
+        return;
+    };
     let stays = read_csv_gz(&source.join("icu/icustays.csv.gz"));
     let mut per_patient: HashMap<String, usize> = HashMap::new();
     for stay in &stays {
         *per_patient.entry(stay["subject_id"].clone()).or_default() += 1;
     }
-    let (patient, count) = per_patient.iter().max_by_key(|(id, n)| (**n, (*id).clone())).unwrap();
-    let result = server.call_tool("get_icu_stays", json!({"patient_id": patient.parse::<i64>().unwrap(), "limit": 100}));
+    let (patient, count) = per_patient
+        .iter()
+        .max_by_key(|(id, n)| (**n, (*id).clone()))
+        .unwrap();
+    let result = server.call_tool(
+        "get_icu_stays",
+        json!({"patient_id": patient.parse::<i64>().unwrap(), "limit": 100}),
+    );
     let rows = structured_rows(&result);
     assert_eq!(rows.len(), *count);
     let expected_ids: std::collections::BTreeSet<String> = stays
@@ -369,7 +462,8 @@ fn demo_icu_stays_match_the_source_file() {
         .filter(|s| &s["subject_id"] == patient)
         .map(|s| s["stay_id"].clone())
         .collect();
-    let got_ids: std::collections::BTreeSet<String> = rows.iter().map(|r| r[2].to_string()).collect();
+    let got_ids: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| r[2].to_string()).collect();
     assert_eq!(got_ids, expected_ids);
     let all = server.call_tool("get_icu_stays", json!({"limit": 1000}));
     assert_eq!(structured_rows(&all).len(), stays.len());
@@ -377,11 +471,16 @@ fn demo_icu_stays_match_the_source_file() {
 
 #[test]
 fn demo_lab_results_by_label_and_itemid_match_the_source_file() {
-    let Some((mut server, source)) = demo_server("demo_lab_results") else { return };
+    let Some((mut server, source)) = demo_server("demo_lab_results") else {
+        return;
+    };
     let labs = read_csv_gz(&source.join("hosp/labevents.csv.gz"));
     let creatinine: Vec<_> = labs.iter().filter(|l| l["itemid"] == "50912").collect();
     let patient = creatinine[0]["subject_id"].clone();
-    let expected = creatinine.iter().filter(|l| l["subject_id"] == patient).count();
+    let expected = creatinine
+        .iter()
+        .filter(|l| l["subject_id"] == patient)
+        .count();
     let by_id = server.call_tool(
         "get_lab_results",
         json!({"patient_id": patient.parse::<i64>().unwrap(), "lab_item": 50912, "limit": 1000}),
@@ -403,12 +502,20 @@ fn demo_lab_results_by_label_and_itemid_match_the_source_file() {
         json!({"patient_id": patient.parse::<i64>().unwrap(), "lab_item": "Creatinine", "limit": 1000}),
     );
     assert_eq!(structured_rows(&by_label).len(), expected_by_label);
-    assert!(structured_rows(&by_label).iter().all(|r| r[4].as_str().unwrap().to_lowercase().contains("creatinine")));
+    assert!(
+        structured_rows(&by_label).iter().all(|r| r[4]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("creatinine"))
+    );
 }
 
 #[test]
 fn demo_race_distribution_matches_the_source_file() {
-    let Some((mut server, source)) = demo_server("demo_race") else { return };
+    let Some((mut server, source)) = demo_server("demo_race") else {
+        return;
+    };
     let admissions = read_csv_gz(&source.join("hosp/admissions.csv.gz"));
     let mut counts: HashMap<String, i64> = HashMap::new();
     for admission in &admissions {
@@ -429,16 +536,22 @@ fn demo_race_distribution_matches_the_source_file() {
 
 #[test]
 fn demo_answers_known_clinical_questions() {
-    let Some((mut server, source)) = demo_server("demo_questions") else { return };
-    let icu_patients: std::collections::HashSet<String> = read_csv_gz(&source.join("icu/icustays.csv.gz"))
-        .into_iter()
-        .map(|stay| stay["subject_id"].clone())
-        .collect();
+    let Some((mut server, source)) = demo_server("demo_questions") else {
+        return;
+    };
+    let icu_patients: std::collections::HashSet<String> =
+        read_csv_gz(&source.join("icu/icustays.csv.gz"))
+            .into_iter()
+            .map(|stay| stay["subject_id"].clone())
+            .collect();
     for (sql, expected) in [
         ("select count(*) from mimiciv_hosp.patients", 100),
         ("select count(*) from mimiciv_hosp.admissions", 275),
         ("select count(*) from mimiciv_icu.icustays", 140),
-        ("select count(distinct subject_id) from mimiciv_icu.icustays", icu_patients.len() as i64),
+        (
+            "select count(distinct subject_id) from mimiciv_icu.icustays",
+            icu_patients.len() as i64,
+        ),
     ] {
         let result = server.call_tool("execute_query", json!({"sql_query": sql}));
         assert_eq!(single_number(&result), expected, "{sql}");

@@ -7,10 +7,12 @@ use std::path::Path;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::common::{is_tool_error, synthetic_data_dir, tool_text, McpChild};
+use crate::common::{McpChild, is_tool_error, synthetic_data_dir, tool_text};
 
 fn file_digest(path: &Path) -> String {
-    hex::encode(Sha256::digest(std::fs::read(path).expect("read database file")))
+    hex::encode(Sha256::digest(
+        std::fs::read(path).expect("read database file"),
+    ))
 }
 
 /// Statements that must be refused, whether by the statement check or by the engine.
@@ -88,15 +90,29 @@ fn forbidden_statements_are_refused_and_nothing_changes() {
         let result = server.call_tool("execute_query", json!({"sql_query": sql}));
         assert!(is_tool_error(&result), "not refused: {sql:?} → {result}");
         let text = tool_text(&result);
-        assert!(!text.contains("root:"), "file contents leaked for {sql:?}: {text}");
-        assert_eq!(text.lines().count(), 1, "a refusal is one line: {sql:?} → {text}");
+        assert!(
+            !text.contains("root:"),
+            "file contents leaked for {sql:?}: {text}"
+        );
+        assert_eq!(
+            text.lines().count(),
+            1,
+            "a refusal is one line: {sql:?} → {text}"
+        );
     }
     // The data is intact and nothing was written anywhere.
-    let count = server.call_tool("execute_query", json!({"sql_query": "select count(*) from mimiciv_hosp.patients"}));
+    let count = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select count(*) from mimiciv_hosp.patients"}),
+    );
     assert!(!is_tool_error(&count), "{count}");
     drop(server);
     assert_eq!(file_digest(&database), before, "the database file changed");
-    for leaked in ["/tmp/m4-safety-leak.csv", "/tmp/m4-safety-export", "/tmp/m4-safety-other.duckdb"] {
+    for leaked in [
+        "/tmp/m4-safety-leak.csv",
+        "/tmp/m4-safety-export",
+        "/tmp/m4-safety-other.duckdb",
+    ] {
         assert!(!Path::new(leaked).exists(), "{leaked} was written");
     }
 }
@@ -105,7 +121,10 @@ fn forbidden_statements_are_refused_and_nothing_changes() {
 fn rejections_say_what_is_allowed() {
     let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
     server.initialize();
-    let result = server.call_tool("execute_query", json!({"sql_query": "INSERT INTO mimiciv_hosp.patients (subject_id) VALUES (1)"}));
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "INSERT INTO mimiciv_hosp.patients (subject_id) VALUES (1)"}),
+    );
     let text = tool_text(&result);
     assert!(text.starts_with("Query rejected:"), "{text}");
     assert!(text.contains("`INSERT`"), "{text}");

@@ -243,8 +243,13 @@ mod tests {
     #[test]
     fn unknown_table_gets_the_closest_real_names() {
         let error = resolve_in(&catalog(), "patient").unwrap_err().to_string();
-        assert!(error.contains("Did you mean `mimiciv_hosp.patients`"), "{error}");
-        let error = resolve_in(&catalog(), "icu.icustay").unwrap_err().to_string();
+        assert!(
+            error.contains("Did you mean `mimiciv_hosp.patients`"),
+            "{error}"
+        );
+        let error = resolve_in(&catalog(), "icu.icustay")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("`mimiciv_icu.icustays`"), "{error}");
     }
 

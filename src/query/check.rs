@@ -77,7 +77,9 @@ pub(crate) fn check_with(connection: &Connection, sql: &str) -> Result<CheckedQu
         return reject("the query contains a NUL character".to_string());
     }
     let serialized: String = connection
-        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| row.get(0))
+        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| {
+            row.get(0)
+        })
         .map_err(|e| QueryError::Internal {
             message: format!("the SQL parser failed: {e}"),
         })?;
@@ -109,9 +111,15 @@ fn describe_statement(sql: &str) -> String {
     let mut rest = sql.trim_start();
     loop {
         if let Some(after) = rest.strip_prefix("--") {
-            rest = after.split_once('\n').map_or("", |(_, tail)| tail).trim_start();
+            rest = after
+                .split_once('\n')
+                .map_or("", |(_, tail)| tail)
+                .trim_start();
         } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, tail)| tail).trim_start();
+            rest = after
+                .split_once("*/")
+                .map_or("", |(_, tail)| tail)
+                .trim_start();
         } else {
             break;
         }
@@ -122,7 +130,14 @@ fn describe_statement(sql: &str) -> String {
         .collect::<String>()
         .to_ascii_uppercase();
     const QUERY_STARTS: &[&str] = &[
-        "SELECT", "WITH", "FROM", "VALUES", "DESCRIBE", "SHOW", "SUMMARIZE", "TABLE",
+        "SELECT",
+        "WITH",
+        "FROM",
+        "VALUES",
+        "DESCRIBE",
+        "SHOW",
+        "SUMMARIZE",
+        "TABLE",
     ];
     if keyword.is_empty() {
         "a statement that is not a query".to_string()

@@ -19,7 +19,9 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("path", &self.path).finish()
+        f.debug_struct("Database")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -64,7 +66,10 @@ impl Database {
     /// A new connection to the same database instance.
     pub(crate) fn connect(&self) -> Result<Connection, QueryError> {
         // A std Mutex is right here: the critical section is a clone that never awaits.
-        let root = self.root.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let root = self
+            .root
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         root.try_clone().map_err(|e| QueryError::Internal {
             message: format!("could not open a connection: {e}"),
         })

@@ -7,15 +7,15 @@
 //! caller can interrupt it too (a client's cancellation) through
 //! [`super::Database`]'s connection handle.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use duckdb::arrow::array::{Array, ArrayRef};
 use duckdb::arrow::datatypes::DataType;
 use duckdb::arrow::util::display::{ArrayFormatter, FormatOptions};
-use duckdb::{params_from_iter, Connection, InterruptHandle};
+use duckdb::{Connection, InterruptHandle, params_from_iter};
 
 use super::{CheckedQuery, Database, QueryError};
 use crate::config::QueryLimits;
@@ -275,10 +275,7 @@ pub fn shorten(text: String) -> (String, bool) {
         return (text, false);
     };
     let omitted = text[cut..].chars().count();
-    (
-        format!("{}…[+{omitted} chars]", &text[..cut]),
-        true,
-    )
+    (format!("{}…[+{omitted} chars]", &text[..cut]), true)
 }
 
 /// DuckDB's SQL name for the Arrow type DuckDB produced.

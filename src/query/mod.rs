@@ -19,7 +19,7 @@ mod database;
 mod execute;
 
 pub use catalog::{ColumnInfo, TableInfo, TableSummary};
-pub use check::{check_statement, CheckedQuery};
+pub use check::{CheckedQuery, check_statement};
 pub use database::Database;
 pub use execute::{Canceller, Cell, QueryResult, QueryRun, ResultColumn, Truncation};
 
@@ -34,13 +34,17 @@ pub enum QueryError {
         hint: String,
     },
     /// The text is not a single read-only query; the user (or model) can fix it.
-    #[error("Query rejected: {reason}. Only one read-only query is allowed: SELECT, WITH ... SELECT, VALUES, FROM ..., DESCRIBE, SHOW or SUMMARIZE.")]
+    #[error(
+        "Query rejected: {reason}. Only one read-only query is allowed: SELECT, WITH ... SELECT, VALUES, FROM ..., DESCRIBE, SHOW or SUMMARIZE."
+    )]
     Rejected { reason: String },
     /// DuckDB refused or failed the query; its message names what is wrong.
     #[error("{message}")]
     Sql { message: String },
     /// The query ran past the time limit and was interrupted.
-    #[error("Query timed out after {seconds} s and was stopped. Narrow it (filter on subject_id/hadm_id, add LIMIT, aggregate) or ask for a longer M4_QUERY_TIMEOUT.")]
+    #[error(
+        "Query timed out after {seconds} s and was stopped. Narrow it (filter on subject_id/hadm_id, add LIMIT, aggregate) or ask for a longer M4_QUERY_TIMEOUT."
+    )]
     Timeout { seconds: u64 },
     /// The client cancelled the request.
     #[error("Query cancelled by the client.")]

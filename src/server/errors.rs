@@ -24,7 +24,9 @@ pub enum ToolError {
     #[error("{0}")]
     InvalidArgument(String),
     /// The data set exists in the registry but has no database yet.
-    #[error("Data set `{dataset}` is not initialised. Ask the user to run `m4 init {dataset}` in a terminal, or use list_datasets to pick an initialised one.")]
+    #[error(
+        "Data set `{dataset}` is not initialised. Ask the user to run `m4 init {dataset}` in a terminal, or use list_datasets to pick an initialised one."
+    )]
     NotInitialised { dataset: String },
     /// A blocking task died; nothing the caller can fix.
     #[error("internal error: {0}")]

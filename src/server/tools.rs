@@ -5,8 +5,8 @@
 
 use duckdb::types::Value as SqlValue;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ServerCapabilities, ServerInfo};
-use rmcp::{tool, tool_handler, tool_router, ServerHandler};
+use rmcp::model::{CallToolResult, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CallContext, M4Server, ToolError, ToolOutput};
 use crate::datasets;
 use crate::format;
-use crate::query::{check_statement, CheckedQuery, QueryResult};
+use crate::query::{CheckedQuery, QueryResult, check_statement};
 
 /// What the model is told when it connects.
 const INSTRUCTIONS: &str = "m4 answers questions about MIMIC-IV, an intensive-care database, \
@@ -152,7 +152,13 @@ fn table_output(context: &CallContext, result: &QueryResult) -> ToolOutput {
 impl M4Server {
     #[tool(
         description = "List the data sets m4 knows (MIMIC-IV demo, full MIMIC-IV, synthetic), which are initialised, and which one tools use by default. Use it when the user asks what data is available or wants another data set; pass its name as `dataset` to other tools.",
-        annotations(title = "List data sets", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "List data sets",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn list_datasets(&self, cancel: CancellationToken) -> CallToolResult {
         let default = self.state.default_dataset.name;
@@ -188,14 +194,32 @@ impl M4Server {
 
     #[tool(
         description = "List every table (schema-qualified, e.g. mimiciv_hosp.patients) with its row count. Start here: then call get_table_info on the tables you need, then execute_query.",
-        annotations(title = "Database schema", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Database schema",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn get_database_schema(&self, Parameters(args): Parameters<DatasetArg>, cancel: CancellationToken) -> CallToolResult {
+    async fn get_database_schema(
+        &self,
+        Parameters(args): Parameters<DatasetArg>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
         self.call("get_database_schema", args.dataset, cancel, |context| {
             let tables = context.database()?.tables()?;
-            let mut text = format!("Data set `{}`: {} tables\n\n| table | rows |\n|---|---|\n", context.spec.name, tables.len());
+            let mut text = format!(
+                "Data set `{}`: {} tables\n\n| table | rows |\n|---|---|\n",
+                context.spec.name,
+                tables.len()
+            );
             for table in &tables {
-                text.push_str(&format!("| {} | {} |\n", table.qualified_name(), table.rows));
+                text.push_str(&format!(
+                    "| {} | {} |\n",
+                    table.qualified_name(),
+                    table.rows
+                ));
             }
             Ok(ToolOutput {
                 text,
@@ -209,37 +233,73 @@ impl M4Server {
 
     #[tool(
         description = "Describe one table: its columns (name, type, nullable) and, unless show_sample is false, 3 sample rows. Accepts `mimiciv_hosp.patients`, `hosp.patients` or a bare `patients`; an unknown name gets the closest real table names.",
-        annotations(title = "Table info", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Table info",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn get_table_info(&self, Parameters(args): Parameters<TableInfoArgs>, cancel: CancellationToken) -> CallToolResult {
+    async fn get_table_info(
+        &self,
+        Parameters(args): Parameters<TableInfoArgs>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
         self.call("get_table_info", args.dataset, cancel, move |context| {
             let table = context.database()?.resolve_table(&args.table_name)?;
             let info = context.database()?.table_info(&table)?;
-            let mut text = format!("Table `{}` ({} rows)\n\n| column | type | nullable |\n|---|---|---|\n", table.qualified_name(), table.rows);
+            let mut text = format!(
+                "Table `{}` ({} rows)\n\n| column | type | nullable |\n|---|---|---|\n",
+                table.qualified_name(),
+                table.rows
+            );
             for column in &info.columns {
-                text.push_str(&format!("| {} | {} | {} |\n", column.name, column.type_name, if column.nullable { "yes" } else { "no" }));
+                text.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    column.name,
+                    column.type_name,
+                    if column.nullable { "yes" } else { "no" }
+                ));
             }
             let mut structured = json!({"table": info});
             if args.show_sample.unwrap_or(true) {
                 let sample = context.run(&CheckedQuery::sample_rows(&table, 3), &[])?;
-                let rendered = format::render(&sample, context.limits.max_rows, context.limits.max_bytes);
+                let rendered =
+                    format::render(&sample, context.limits.max_rows, context.limits.max_bytes);
                 text.push_str("\nSample rows:\n\n");
                 text.push_str(&rendered.text);
                 structured["sample"] = rendered.structured;
             }
-            Ok(ToolOutput { text, structured: Some(structured), rows: info.columns.len(), truncated: false })
+            Ok(ToolOutput {
+                text,
+                structured: Some(structured),
+                rows: info.columns.len(),
+                truncated: false,
+            })
         })
         .await
     }
 
     #[tool(
         description = "Run ONE read-only SQL query (DuckDB dialect) and get a table back. Allowed: SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE; anything that writes, reads files or changes settings is refused. Schema-qualify tables (mimiciv_hosp.admissions). Results are capped (default 1000 rows / 200 kB, 30 s): aggregate in SQL instead of fetching raw rows. Example: SELECT gender, count(*) AS n FROM mimiciv_hosp.patients GROUP BY gender. SQL errors come back with DuckDB's message so you can fix the query.",
-        annotations(title = "Execute SQL query", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Execute SQL query",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn execute_query(&self, Parameters(args): Parameters<ExecuteQueryArgs>, cancel: CancellationToken) -> CallToolResult {
+    async fn execute_query(
+        &self,
+        Parameters(args): Parameters<ExecuteQueryArgs>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
         self.call("execute_query", args.dataset, cancel, move |context| {
             tracing::debug!(sql = %args.sql_query, "execute_query");
-            let checked = check_statement(&context.database()?, &args.sql_query)?;
+            let database = context.database()?;
+            let checked = check_statement(&database, &args.sql_query)?;
             let result = context.run(&checked, &[])?;
             Ok(table_output(context, &result))
         })
@@ -248,12 +308,25 @@ impl M4Server {
 
     #[tool(
         description = "ICU stays from mimiciv_icu.icustays (subject_id, hadm_id, stay_id, care units, intime, outtime, length of stay in days), for one patient or all, ordered by patient and admission time.",
-        annotations(title = "ICU stays", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "ICU stays",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn get_icu_stays(&self, Parameters(args): Parameters<IcuStaysArgs>, cancel: CancellationToken) -> CallToolResult {
+    async fn get_icu_stays(
+        &self,
+        Parameters(args): Parameters<IcuStaysArgs>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
         self.call("get_icu_stays", args.dataset, cancel, move |context| {
             let limit = limit_arg(args.limit, 10)?;
-            let result = context.run(&CheckedQuery::fixed(ICU_STAYS_SQL), &[optional(args.patient_id), SqlValue::BigInt(limit)])?;
+            let result = context.run(
+                &CheckedQuery::fixed(ICU_STAYS_SQL),
+                &[optional(args.patient_id), SqlValue::BigInt(limit)],
+            )?;
             Ok(table_output(context, &result))
         })
         .await
@@ -261,9 +334,19 @@ impl M4Server {
 
     #[tool(
         description = "Lab results from mimiciv_hosp.labevents joined with their labels from mimiciv_hosp.d_labitems, for one patient or all, one lab test or all. lab_item is an itemid (50912) or part of a label (\"creatinine\", case-insensitive).",
-        annotations(title = "Lab results", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Lab results",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn get_lab_results(&self, Parameters(args): Parameters<LabResultsArgs>, cancel: CancellationToken) -> CallToolResult {
+    async fn get_lab_results(
+        &self,
+        Parameters(args): Parameters<LabResultsArgs>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
         self.call("get_lab_results", args.dataset, cancel, move |context| {
             let limit = limit_arg(args.limit, 20)?;
             let (itemid, label) = match args.lab_item {
@@ -274,7 +357,15 @@ impl M4Server {
                     Err(_) => (SqlValue::Null, SqlValue::Text(text.trim().to_string())),
                 },
             };
-            let result = context.run(&CheckedQuery::fixed(LAB_RESULTS_SQL), &[optional(args.patient_id), itemid, label, SqlValue::BigInt(limit)])?;
+            let result = context.run(
+                &CheckedQuery::fixed(LAB_RESULTS_SQL),
+                &[
+                    optional(args.patient_id),
+                    itemid,
+                    label,
+                    SqlValue::BigInt(limit),
+                ],
+            )?;
             Ok(table_output(context, &result))
         })
         .await
@@ -282,22 +373,40 @@ impl M4Server {
 
     #[tool(
         description = "Distribution of race across hospital admissions (mimiciv_hosp.admissions): each race with its number of admissions and of distinct patients, most frequent first.",
-        annotations(title = "Race distribution", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Race distribution",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn get_race_distribution(&self, Parameters(args): Parameters<RaceDistributionArgs>, cancel: CancellationToken) -> CallToolResult {
-        self.call("get_race_distribution", args.dataset, cancel, move |context| {
-            let limit = limit_arg(args.limit, 10)?;
-            let result = context.run(&CheckedQuery::fixed(RACE_DISTRIBUTION_SQL), &[SqlValue::BigInt(limit)])?;
-            Ok(table_output(context, &result))
-        })
+    async fn get_race_distribution(
+        &self,
+        Parameters(args): Parameters<RaceDistributionArgs>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
+        self.call(
+            "get_race_distribution",
+            args.dataset,
+            cancel,
+            move |context| {
+                let limit = limit_arg(args.limit, 10)?;
+                let result = context.run(
+                    &CheckedQuery::fixed(RACE_DISTRIBUTION_SQL),
+                    &[SqlValue::BigInt(limit)],
+                )?;
+                Ok(table_output(context, &result))
+            },
+        )
         .await
     }
 }
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for M4Server {
-    fn get_info(&self) -> ServerInfo {
-        ServerInfo::new(ServerCapabilities::builder().enable_tools().build())
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(
                 rmcp::model::Implementation::new("m4", env!("CARGO_PKG_VERSION"))
                     .with_title("m4: MIMIC-IV over MCP"),

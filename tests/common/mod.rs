@@ -6,11 +6,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::sync::OnceLock;
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// How long a test waits for one response before failing instead of hanging.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -176,7 +176,10 @@ impl McpChild {
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let line = self.lines.recv_timeout(left).unwrap_or_else(|e| {
-                panic!("no response to request {id} ({e}); stderr:\n{}", self.stderr())
+                panic!(
+                    "no response to request {id} ({e}); stderr:\n{}",
+                    self.stderr()
+                )
             });
             let msg: Value = serde_json::from_str(&line)
                 .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
