@@ -143,9 +143,7 @@ impl QueryRun {
                     seconds: limits.timeout.as_secs(),
                 }
             } else {
-                QueryError::Sql {
-                    message: error.to_string(),
-                }
+                sql_error(error)
             }
         };
         let (columns, rows, truncated, cells_shortened) = outcome.map_err(classify)?;
@@ -157,6 +155,21 @@ impl QueryRun {
             elapsed: started.elapsed(),
         })
     }
+}
+
+/// DuckDB's message, plus why, when the engine's lock-down refused the query.
+fn sql_error(error: duckdb::Error) -> QueryError {
+    let mut message = error.to_string();
+    if message.contains("disabled by configuration")
+        || message.contains("read-only mode")
+        || message.contains("configuration has been locked")
+        || message.contains("extension")
+    {
+        message.push_str(
+            "\nm4 serves the data read-only, with file access, extensions and settings locked: only queries over the loaded tables can run (do not INSTALL or LOAD anything).",
+        );
+    }
+    QueryError::Sql { message }
 }
 
 /// A thread that interrupts DuckDB when `timeout` passes, unless the returned
@@ -233,7 +246,8 @@ fn collect(
 }
 
 fn make_cell(array: &dyn Array, formatter: &ArrayFormatter<'_>, row: usize) -> (Cell, bool) {
-    if array.is_null(row) {
+    // A NullArray has no validity bitmap, so `is_null` alone says false for it.
+    if array.is_null(row) || matches!(array.data_type(), DataType::Null) {
         return (
             Cell {
                 text: "NULL".to_string(),
