@@ -1,6 +1,7 @@
 //! m4's integration tests: one binary, one module per area. They run the real `m4`
 //! binary, as an MCP client or a user at a terminal would.
 
+mod client_config;
 mod common;
 mod csv_reader;
 mod mcp;
