@@ -68,7 +68,7 @@ pub enum AuthCommand {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::from_env()?;
-    // `m4 config` records the data folder only when the user chose one.
+    // `m4 config` records the data folder only when one was chosen (flag or `M4_DATA_DIR`).
     let chosen_data_dir = cli.data_dir.clone();
     if let Some(dir) = cli.data_dir {
         settings.data_dir = dir;
