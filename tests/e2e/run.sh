@@ -2,7 +2,9 @@
 # End-to-end proof with real MCP clients: drives the built m4 binary over stdio with
 # the official MCP Python SDK (PyPI `mcp`) and the MCP Inspector CLI (npm
 # `@modelcontextprotocol/inspector`, with `--strict` tool-schema checks): initialize,
-# tools/list, and a tools/call of every tool, each answer checked.
+# tools/list, and a tools/call of every tool, each answer checked. Once with auth off;
+# then, when tests/oidc/ is installed, with auth on against its local OpenID provider
+# (valid token: everything works; no token, other audience, missing scope: refused).
 #
 # This script installs nothing. Before it runs, .ci/run does (from the repo root):
 #   npm ci --prefix tests/e2e --no-audit --no-fund
@@ -174,13 +176,77 @@ echo "== m4 binary: $binary"
 echo "== data folder: $data_dir"
 run_pass auth-off
 
-# TODO(lead): auth-on pass, once the OpenID provider harness in tests/oidc/ (branch
-# `auth`) is merged. Start the provider on 127.0.0.1, obtain a client-credentials
-# access token, then:
-#   run_pass auth-on M4_OAUTH2_ENABLED=true M4_OAUTH2_ISSUER_URL="$issuer" \
-#     M4_OAUTH2_AUDIENCE="$audience" M4_OAUTH2_TOKEN="$token"
-# and a rejection pass (e.g. a token for another audience: the server must refuse to
-# start, or every tools/call must be isError) before stopping the provider.
+# Auth on: the OpenID provider harness of tests/oidc/ (npm `oidc-provider` on
+# 127.0.0.1) issues real JWT access tokens through the client-credentials grant.
+oidc_dir=$(cd "$here/.." && pwd)/oidc
+audience="https://m4.example/api"
+
+# A tools/call that auth must refuse: the Inspector must not report a successful call
+# (the server refuses to start, or the call is a tool error). $1: label, $2: env file.
+inspector_refused() {
+  local label=$1 env_file=$2
+  inspector "$label" "$env_file" --method tools/call --tool-name execute_query \
+    --tool-arg "sql_query=select count(*) as n from mimiciv_hosp.patients"
+  local got=$?
+  if [ "$got" -ne 0 ] && ! grep -q '"isError":false' "$work/out.json"; then
+    pass "$label (inspector exited $got)"
+  else
+    cat "$work/out.json" >> "$work/err.txt"
+    fail "$label (the call was not refused)" "$work/err.txt"
+  fi
+}
+
+# $1: label, $2: client id, $3: resource, $4: scope, then the env pairs; runs
+# inspector_refused with that client's token.
+refused_with_token() {
+  local label=$1 client=$2 resource=$3 scope=$4 token
+  shift 4
+  if ! token=$("$python" "$here/fetch_token.py" "$issuer" "$client" "$resource" "$scope" 2> "$work/token.err"); then
+    fail "$label (no token from the OpenID provider)" "$work/token.err"
+    return
+  fi
+  printf '%s\n' "$@" "M4_OAUTH2_TOKEN=$token" > "$work/env-refused"
+  inspector_refused "$label" "$work/env-refused"
+}
+
+if [ ! -f "$oidc_dir/provider.mjs" ]; then
+  echo "SKIPPED auth-on: no OpenID provider harness in tests/oidc/"
+elif [ ! -d "$oidc_dir/node_modules/oidc-provider" ]; then
+  if [ -n "${CI:-}" ]; then
+    fail "[auth-on] the OpenID provider is installed (npm ci --prefix tests/oidc); CI must run the auth-on pass"
+  else
+    echo "SKIPPED auth-on: install the OpenID provider with \`npm ci --prefix tests/oidc\` to run it"
+  fi
+else
+  echo "== starting the OpenID provider (tests/oidc)"
+  node "$oidc_dir/provider.mjs" > "$work/oidc.out" 2> "$work/oidc.err" &
+  oidc_pid=$!
+  trap 'kill "$oidc_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  issuer=""
+  for _ in $(seq 1 100); do
+    issuer=$(sed -n 's/^listening //p' "$work/oidc.out")
+    [ -n "$issuer" ] && break
+    sleep 0.2
+  done
+  if [ -z "$issuer" ]; then
+    fail "[auth-on] the OpenID provider starts" "$work/oidc.err"
+  elif ! token=$("$python" "$here/fetch_token.py" "$issuer" m4-rs256 "$audience" 2> "$work/token.err"); then
+    fail "[auth-on] an access token from the OpenID provider" "$work/token.err"
+  else
+    auth_env=(M4_OAUTH2_ENABLED=true "M4_OAUTH2_ISSUER_URL=$issuer" "M4_OAUTH2_AUDIENCE=$audience")
+    run_pass auth-on "${auth_env[@]}" "M4_OAUTH2_TOKEN=$token"
+
+    echo "== [auth-on] refusals"
+    printf '%s\n' "${auth_env[@]}" > "$work/env-none"
+    inspector_refused "[auth-on] inspector: no token is refused" "$work/env-none"
+    refused_with_token "[auth-on] inspector: a token for another audience is refused" \
+      m4-rs256 "https://other.example/api" read:mimic-data "${auth_env[@]}"
+    refused_with_token "[auth-on] inspector: a token without read:mimic-data is refused" \
+      m4-noscope "$audience" other:scope "${auth_env[@]}"
+  fi
+  kill "$oidc_pid" 2>/dev/null
+  wait "$oidc_pid" 2>/dev/null
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
