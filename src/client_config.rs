@@ -606,7 +606,8 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
     if has_token {
         eprintln!(
             "warning: your access token is stored in plain text in `{}`{}. Keep the file private, never \
-             commit or share it, and prefer short-lived tokens (re-run this command with a new one when it expires).",
+             commit or share it, and prefer short-lived tokens (re-run this command with a new one when it \
+             expires). The command line you typed may also be in your shell's history.",
             report.path.display(),
             match &report.backup {
                 Some(backup) => format!(" (and may be in `{}`)", backup.display()),
