@@ -802,6 +802,58 @@ mod tests {
         assert!(err.contains("did you mean `cursor`"), "{err}");
     }
 
+    fn any_server() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        (
+            "[a-z/ ]{1,12}",
+            proptest::collection::vec("\\PC{0,8}", 0..3),
+            proptest::option::of(proptest::collection::btree_map(
+                "[A-Z_]{1,8}",
+                "\\PC{0,8}",
+                0..3,
+            )),
+        )
+            .prop_map(|(command, args, env)| match env {
+                Some(env) => json!({"command": command, "args": args, "env": env}),
+                None => json!({"command": command, "args": args}),
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn merge_keeps_every_other_server_and_is_idempotent(
+            servers in proptest::collection::btree_map("\\PC{1,10}", any_server(), 0..6),
+            extra in proptest::option::of("\\PC{0,10}"),
+        ) {
+            let mut root = Map::new();
+            root.insert("mcpServers".into(), json!(servers));
+            if let Some(extra) = &extra {
+                root.insert("globalShortcut".into(), json!(extra));
+            }
+            let existing = serde_json::to_string(&Value::Object(root.clone())).unwrap();
+
+            let merged = merge_entry(Some(&existing), "mcpServers", "m4", &entry()).unwrap();
+
+            let text = match &merged {
+                Merge::Unchanged => {
+                    proptest::prop_assert_eq!(servers.get("m4"), Some(&entry()));
+                    existing.clone()
+                }
+                Merge::Added(text) | Merge::Updated(text) => text.clone(),
+            };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            for (name, server) in servers.iter().filter(|(name, _)| name.as_str() != "m4") {
+                proptest::prop_assert_eq!(&value["mcpServers"][name], server);
+            }
+            proptest::prop_assert_eq!(&value["mcpServers"]["m4"], &entry());
+            proptest::prop_assert_eq!(value.get("globalShortcut"), root.get("globalShortcut"));
+            proptest::prop_assert_eq!(
+                merge_entry(Some(&text), "mcpServers", "m4", &entry()).unwrap(),
+                Merge::Unchanged
+            );
+        }
+    }
+
     #[test]
     fn claude_code_command_quotes_what_the_shell_would_split() {
         let entry = ServerEntry {
