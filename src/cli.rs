@@ -87,7 +87,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Status => {
             let mut out = std::io::stdout().lock();
-            for status in datasets::status(&settings.data_dir) {
+            for (i, status) in datasets::status(&settings.data_dir).iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
                 writeln!(out, "{status}")?;
             }
             Ok(())
@@ -114,7 +117,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    runtime.block_on(server::serve_stdio(settings))
+    let outcome = runtime.block_on(server::serve_stdio(settings));
+    // A query still running when the client hung up is read-only work nobody
+    // will read: do not wait for it to finish or time out.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    outcome
 }
 
 fn run_query(settings: &Settings, sql: &str) -> anyhow::Result<()> {

@@ -57,6 +57,10 @@ pub const M4_OAUTH2_LEEWAY: &str = "M4_OAUTH2_LEEWAY";
 /// The access token (a `Bearer ` prefix is accepted). Never logged.
 pub const M4_OAUTH2_TOKEN: &str = "M4_OAUTH2_TOKEN";
 
+/// Base URL to download the MIMIC-IV demo from instead of PhysioNet (a mirror or a
+/// proxy), laid out as PhysioNet's `https://physionet.org/files/mimic-iv-demo/2.2/`.
+pub const M4_MIMIC_DEMO_URL: &str = "M4_MIMIC_DEMO_URL";
+
 /// Path of the real MIMIC-IV demo used by the integration tests (set by `.ci/run`).
 pub const M4_TEST_DEMO_DIR: &str = "M4_TEST_DEMO_DIR";
 
@@ -143,6 +147,15 @@ impl Settings {
             limits,
         })
     }
+}
+
+/// The demo download mirror from `M4_MIMIC_DEMO_URL`, if set. Read when `m4 init`
+/// runs (not in [`Settings`]) because only the downloader needs it.
+pub fn mimic_demo_url() -> Option<String> {
+    std::env::var(M4_MIMIC_DEMO_URL)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Parses a whole number in `1..=max`, or returns `default` when the variable is unset.

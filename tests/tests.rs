@@ -1,8 +1,10 @@
 //! m4's integration tests: one binary, one module per area. They run the real `m4`
 //! binary, as an MCP client or a user at a terminal would.
 
+mod auth;
 mod client_config;
 mod common;
 mod csv_reader;
+mod datasets;
 mod mcp;
 mod safety;

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +34,8 @@ const PREFERENCE: [&str; 3] = ["mimic-iv", "mimic-iv-demo", "synthetic"];
 #[derive(Clone)]
 pub struct M4Server {
     state: Arc<State>,
+    /// Built once: building it generates every tool's JSON schema.
+    tool_router: Arc<ToolRouter<M4Server>>,
 }
 
 struct State {
@@ -159,6 +162,7 @@ impl M4Server {
                 default_dataset,
                 open: Mutex::new(HashMap::new()),
             }),
+            tool_router: Arc::new(M4Server::tool_router()),
         })
     }
 

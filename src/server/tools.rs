@@ -148,7 +148,7 @@ fn table_output(context: &CallContext, result: &QueryResult) -> ToolOutput {
     }
 }
 
-#[tool_router]
+#[tool_router(vis = "pub(super)")]
 impl M4Server {
     #[tool(
         description = "List the data sets m4 knows (MIMIC-IV demo, full MIMIC-IV, synthetic), which are initialised, and which one tools use by default. Use it when the user asks what data is available or wants another data set; pass its name as `dataset` to other tools.",
@@ -294,7 +294,7 @@ impl M4Server {
     }
 }
 
-#[tool_handler]
+#[tool_handler(router = self.tool_router)]
 impl ServerHandler for M4Server {
     fn get_info(&self) -> ServerInfo {
         ServerInfo::new(ServerCapabilities::builder().enable_tools().build())

@@ -1,0 +1,461 @@
+//! Loading csv.gz files laid out as PhysioNet lays them out (`<root>/hosp/*.csv.gz`,
+//! `<root>/icu/*.csv.gz`, optional `<root>/SHA256SUMS.txt`) into a DuckDB file.
+//!
+//! Everything that can be checked cheaply is checked before DuckDB is opened
+//! (checksums, every header against the DDL). The database is built beside the
+//! real one as `<name>.duckdb.tmp`, checkpointed, closed and only then renamed over
+//! `<name>.duckdb`, so a failure at any point leaves an earlier good database as it
+//! was and removes the temporary file. Tables are materialised (not views over the
+//! files): the server opens the database read-only with external access off.
+//! Downloading and generating files are `download`'s and `synthetic`'s jobs.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use duckdb::{Config, Connection};
+use flate2::read::MultiGzDecoder;
+
+use super::checksum;
+use super::progress::Progress;
+use super::schema::{self, Column, HeaderMismatch, Table};
+use super::{DatasetError, DatasetSpec, LoadedTable, database_path};
+
+/// Memory the build connection may use: a full MIMIC-IV load must not exhaust the
+/// machine; DuckDB spills to disk beyond it.
+const BUILD_MEMORY_LIMIT: &str = "4GB";
+
+const SOURCE_MISMATCH_HINT: &str = "the file is corrupt or incomplete; replace it with a fresh copy from PhysioNet (or delete it to load without that table), then rerun `m4 init`";
+
+/// Where the files are and whether to check them against `SHA256SUMS.txt`.
+pub(super) struct Source<'a> {
+    pub root: &'a Path,
+    /// Recorded in `m4_meta.dataset.source` and shown by `m4 status`.
+    pub description: String,
+    pub verify: bool,
+}
+
+/// What a build produced.
+pub(super) struct Outcome {
+    pub source: String,
+    pub tables: Vec<LoadedTable>,
+    pub missing: Vec<String>,
+}
+
+/// A table whose file is present, with its header mapped to the DDL.
+struct PlannedTable {
+    table: &'static Table,
+    file: PathBuf,
+    /// DDL columns in the file's column order.
+    columns: Vec<&'static Column>,
+}
+
+/// Loads every registry table found under `source.root` into `<data_dir>/<name>.duckdb`.
+pub(super) fn build(
+    data_dir: &Path,
+    spec: &DatasetSpec,
+    source: &Source<'_>,
+    progress: &Progress,
+) -> Result<Outcome, DatasetError> {
+    let (present, missing) = find_files(source.root);
+    if present.is_empty() {
+        return Err(DatasetError::NoTables {
+            path: source.root.to_path_buf(),
+        });
+    }
+    if source.verify {
+        verify(source.root, &present, progress)?;
+    }
+    let planned = present
+        .into_iter()
+        .map(|(table, file)| {
+            let header = read_header(&file)?;
+            let columns = schema::match_header(table, &header)
+                .map_err(|mismatch| header_error(table, &file, mismatch))?;
+            Ok(PlannedTable {
+                table,
+                file,
+                columns,
+            })
+        })
+        .collect::<Result<Vec<_>, DatasetError>>()?;
+    for table in &missing {
+        progress.line(&format!(
+            "missing: no {} in `{}`; `{}` will not be loaded",
+            table.relative_path(),
+            source.root.display(),
+            table.qualified_name()
+        ));
+    }
+
+    let target = database_path(data_dir, spec);
+    let mut temp = TempDatabase::new(&target)?;
+    let loaded = write_database(&temp.path, spec, source, &planned, &missing, progress)?;
+    temp.commit(&target)?;
+    Ok(Outcome {
+        source: source.description.clone(),
+        tables: loaded,
+        missing: missing.iter().map(|t| t.qualified_name()).collect(),
+    })
+}
+
+/// Splits the registry into tables with a file under `root` (`.csv.gz`, or an
+/// uncompressed `.csv`) and tables without.
+fn find_files(root: &Path) -> (Vec<(&'static Table, PathBuf)>, Vec<&'static Table>) {
+    let mut present = Vec::new();
+    let mut missing = Vec::new();
+    for table in schema::tables() {
+        let gz = root.join(table.relative_path());
+        let plain = root.join(table.module).join(format!("{}.csv", table.name));
+        if gz.is_file() {
+            present.push((table, gz));
+        } else if plain.is_file() {
+            present.push((table, plain));
+        } else {
+            missing.push(table);
+        }
+    }
+    (present, missing)
+}
+
+/// Checks every present file listed in `<root>/SHA256SUMS.txt`, when there is one.
+fn verify(
+    root: &Path,
+    present: &[(&'static Table, PathBuf)],
+    progress: &Progress,
+) -> Result<(), DatasetError> {
+    let list = root.join("SHA256SUMS.txt");
+    if !list.is_file() {
+        progress.line(&format!(
+            "no SHA256SUMS.txt in `{}`: files are loaded without checksum verification",
+            root.display()
+        ));
+        return Ok(());
+    }
+    let text = fs::read_to_string(&list).map_err(|e| DatasetError::io("read", &list, e))?;
+    let sums = checksum::parse(&text).map_err(|line| DatasetError::ChecksumList {
+        file: list.display().to_string(),
+        line,
+    })?;
+    let started = Instant::now();
+    let mut verified = 0;
+    for (table, file) in present {
+        let relative = file
+            .strip_prefix(root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| table.relative_path());
+        let Some(expected) = sums.get(&relative) else {
+            progress.line(&format!(
+                "warning: `{relative}` is not listed in SHA256SUMS.txt; loading it unverified"
+            ));
+            continue;
+        };
+        let step = progress.spinner(&format!("verifying {relative}"));
+        let actual = checksum::sha256_file(file).map_err(|e| DatasetError::io("read", file, e))?;
+        step.finish();
+        if &actual != expected {
+            return Err(DatasetError::ChecksumMismatch {
+                file: file.clone(),
+                expected: expected.clone(),
+                actual,
+                hint: SOURCE_MISMATCH_HINT,
+            });
+        }
+        verified += 1;
+    }
+    progress.line(&format!(
+        "verified {verified} files against SHA256SUMS.txt ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// The header line of a csv or csv.gz file, split into names.
+fn read_header(file: &Path) -> Result<Vec<String>, DatasetError> {
+    let unreadable = |reason: String| DatasetError::Unreadable {
+        file: file.to_path_buf(),
+        reason,
+    };
+    let raw = File::open(file).map_err(|e| unreadable(e.to_string()))?;
+    let reader: Box<dyn Read> = if is_gzip(file) {
+        Box::new(MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let mut line = String::new();
+    BufReader::new(reader)
+        .read_line(&mut line)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if line.trim().is_empty() {
+        return Err(unreadable("the file is empty (no header line)".into()));
+    }
+    Ok(split_header(&line))
+}
+
+fn is_gzip(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Splits a csv header line; names may be quoted, a UTF-8 byte-order mark is dropped.
+fn split_header(line: &str) -> Vec<String> {
+    line.trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n'])
+        .split(',')
+        .map(|name| name.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+fn header_error(table: &Table, file: &Path, mismatch: HeaderMismatch) -> DatasetError {
+    let expected: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+    let problem = match mismatch {
+        HeaderMismatch::Unknown(name) => {
+            format!(
+                "its header has column `{name}`, which the MIMIC-IV definition of the table lacks"
+            )
+        }
+        HeaderMismatch::Missing(name) => format!("its header lacks column `{name}`"),
+        HeaderMismatch::Duplicate(name) => format!("its header names column `{name}` twice"),
+    };
+    DatasetError::Header {
+        file: file.to_path_buf(),
+        table: table.qualified_name(),
+        problem,
+        hint: format!(
+            "check that this is PhysioNet's MIMIC-IV file; m4 expects the columns {}",
+            expected.join(", ")
+        ),
+    }
+}
+
+/// A database being built: removed (with its WAL and spill folder) unless committed.
+struct TempDatabase {
+    path: PathBuf,
+    committed: bool,
+}
+
+impl TempDatabase {
+    fn new(target: &Path) -> Result<TempDatabase, DatasetError> {
+        let temp = TempDatabase {
+            path: with_suffix(target, ".tmp"),
+            committed: false,
+        };
+        // A crash in an earlier build leaves these behind; start clean.
+        temp.remove_files();
+        if temp.path.exists() {
+            return Err(DatasetError::io(
+                "remove the stale build file",
+                &temp.path,
+                std::io::Error::other("it is still there"),
+            ));
+        }
+        Ok(temp)
+    }
+
+    fn remove_files(&self) {
+        let _ = fs::remove_file(&self.path);
+        let _ = fs::remove_file(with_suffix(&self.path, ".wal"));
+        let _ = fs::remove_dir_all(with_suffix(&self.path, ".tmp"));
+    }
+
+    /// Moves the finished database over `target`.
+    fn commit(&mut self, target: &Path) -> Result<(), DatasetError> {
+        // A WAL left by the old database would be replayed onto the new one.
+        let old_wal = with_suffix(target, ".wal");
+        if old_wal.exists() {
+            fs::remove_file(&old_wal).map_err(|e| DatasetError::io("remove", &old_wal, e))?;
+        }
+        fs::rename(&self.path, target).map_err(|e| DatasetError::io("rename", &self.path, e))?;
+        self.committed = true;
+        let _ = fs::remove_dir_all(with_suffix(&self.path, ".tmp"));
+        Ok(())
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.remove_files();
+        }
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn db_error<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl Fn(duckdb::Error) -> DatasetError + 'a {
+    move |e| DatasetError::Database {
+        action,
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+        hint: "check free disk space and that no other m4 init is running on this data folder",
+    }
+}
+
+fn write_database(
+    path: &Path,
+    spec: &DatasetSpec,
+    source: &Source<'_>,
+    planned: &[PlannedTable],
+    missing: &[&'static Table],
+    progress: &Progress,
+) -> Result<Vec<LoadedTable>, DatasetError> {
+    let config = Config::default()
+        .max_memory(BUILD_MEMORY_LIMIT)
+        .and_then(|c| c.with("preserve_insertion_order", "false"))
+        .map_err(db_error(path, "configure DuckDB for"))?;
+    let conn = Connection::open_with_flags(path, config).map_err(db_error(path, "create"))?;
+    conn.execute_batch(
+        "CREATE SCHEMA mimiciv_hosp; CREATE SCHEMA mimiciv_icu; CREATE SCHEMA m4_meta;",
+    )
+    .map_err(db_error(path, "create schemas in"))?;
+
+    let mut loaded = Vec::with_capacity(planned.len());
+    for plan in planned {
+        let name = plan.table.qualified_name();
+        let started = Instant::now();
+        let step = progress.spinner(&format!("loading {name}"));
+        conn.execute_batch(&plan.table.create_sql())
+            .map_err(db_error(path, "create a table in"))?;
+        let rows = conn
+            .execute(&insert_sql(plan), [])
+            .map_err(|e| DatasetError::Load {
+                file: plan.file.clone(),
+                table: name.clone(),
+                reason: e.to_string(),
+            })?;
+        step.finish();
+        progress.line(&format!(
+            "loaded {name}: {} rows ({:.1} s)",
+            super::status::thousands(rows as u64),
+            started.elapsed().as_secs_f64()
+        ));
+        loaded.push(LoadedTable {
+            name,
+            rows: rows as u64,
+        });
+    }
+
+    write_metadata(&conn, path, spec, source, &loaded, missing)?;
+    conn.execute_batch("CHECKPOINT")
+        .map_err(db_error(path, "checkpoint"))?;
+    conn.close().map_err(|(_, e)| db_error(path, "close")(e))?;
+    Ok(loaded)
+}
+
+/// `INSERT INTO t (file's columns) SELECT * FROM read_csv(...)`, typed by the DDL so
+/// DuckDB streams the file without sniffing it.
+fn insert_sql(plan: &PlannedTable) -> String {
+    let names: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect();
+    let types: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|c| format!("'{}': '{}'", c.name, c.sql_type))
+        .collect();
+    let file = plan.file.to_string_lossy().replace('\'', "''");
+    let compression = if is_gzip(&plan.file) { "gzip" } else { "none" };
+    format!(
+        "INSERT INTO {table} ({names}) SELECT * FROM read_csv('{file}', header = true, \
+         auto_detect = false, delim = ',', quote = '\"', escape = '\"', \
+         compression = '{compression}', columns = {{{types}}})",
+        table = plan.table.qualified_name(),
+        names = names.join(", "),
+        types = types.join(", "),
+    )
+}
+
+fn write_metadata(
+    conn: &Connection,
+    path: &Path,
+    spec: &DatasetSpec,
+    source: &Source<'_>,
+    loaded: &[LoadedTable],
+    missing: &[&'static Table],
+) -> Result<(), DatasetError> {
+    let fail = db_error(path, "write m4_meta in");
+    conn.execute_batch(
+        "CREATE TABLE m4_meta.dataset (name VARCHAR, synthetic BOOLEAN, source VARCHAR, \
+         built_at TIMESTAMP, m4_version VARCHAR); \
+         CREATE TABLE m4_meta.tables (schema_name VARCHAR, table_name VARCHAR, \
+         present BOOLEAN, row_count BIGINT);",
+    )
+    .map_err(&fail)?;
+    conn.execute(
+        "INSERT INTO m4_meta.dataset VALUES (?, ?, ?, now()::TIMESTAMP, ?)",
+        duckdb::params![
+            spec.name,
+            spec.synthetic,
+            source.description,
+            env!("CARGO_PKG_VERSION")
+        ],
+    )
+    .map_err(&fail)?;
+    for table in schema::tables() {
+        let qualified = table.qualified_name();
+        let is_missing = missing.iter().any(|m| m.qualified_name() == qualified);
+        let rows = loaded
+            .iter()
+            .find(|l| l.name == qualified)
+            .map(|l| l.rows as i64);
+        conn.execute(
+            "INSERT INTO m4_meta.tables VALUES (?, ?, ?, ?)",
+            duckdb::params![table.schema(), table.name, !is_missing, rows],
+        )
+        .map_err(&fail)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_split_handles_quotes_bom_and_crlf() {
+        assert_eq!(
+            split_header("\u{feff}\"subject_id\",GENDER, anchor_age\r\n"),
+            ["subject_id", "GENDER", "anchor_age"]
+        );
+    }
+
+    #[test]
+    fn insert_names_file_order_and_ddl_types() {
+        let table = schema::table("hosp", "d_labitems").expect("registered");
+        let columns = vec![&table.columns[1], &table.columns[0]];
+        let sql = insert_sql(&PlannedTable {
+            table,
+            file: PathBuf::from("/x/it's/d_labitems.csv.gz"),
+            columns,
+        });
+        assert!(sql.starts_with("INSERT INTO mimiciv_hosp.d_labitems (\"label\", \"itemid\")"));
+        assert!(sql.contains("read_csv('/x/it''s/d_labitems.csv.gz'"));
+        assert!(sql.contains("columns = {'label': 'VARCHAR', 'itemid': 'INTEGER'}"));
+        assert!(sql.contains("compression = 'gzip'"));
+    }
+
+    #[test]
+    fn failed_build_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("x.duckdb");
+        let temp_path = {
+            let temp = TempDatabase::new(&target).expect("temp");
+            fs::write(&temp.path, b"partial").expect("write");
+            fs::write(with_suffix(&temp.path, ".wal"), b"wal").expect("write");
+            temp.path.clone()
+        };
+        assert!(!temp_path.exists());
+        assert!(!with_suffix(&temp_path, ".wal").exists());
+        assert!(!target.exists());
+    }
+}

@@ -1,0 +1,431 @@
+//! OAuth2 against a real OpenID provider: `oidc-provider` (tests/oidc/provider.mjs)
+//! on 127.0.0.1 issues JWT access tokens with the client-credentials grant; `m4 serve`
+//! and `m4 auth check` run with the `M4_OAUTH2_*` variables a user would set.
+//!
+//! Needs Node and `npm ci --prefix tests/oidc` (`.ci/run` does it); without them these
+//! tests fail with that instruction rather than skip.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::common::{self, McpChild, is_tool_error, tool_text};
+
+const AUDIENCE: &str = "https://m4.example/api";
+
+/// A running `oidc-provider`, stopped on drop.
+struct Provider {
+    child: Option<Child>,
+    issuer: String,
+    port: u16,
+}
+
+impl Provider {
+    /// Starts on a free port with fixture keys `keys` (comma-separated names).
+    fn start(keys: &str) -> Provider {
+        Provider::start_on(0, keys)
+    }
+
+    fn start_on(port: u16, keys: &str) -> Provider {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let oidc = root.join("tests/oidc");
+        assert!(
+            oidc.join("node_modules/oidc-provider").is_dir(),
+            "the OpenID provider for the auth tests is not installed: run `npm ci --prefix tests/oidc`"
+        );
+        let mut child = Command::new("node")
+            .arg(oidc.join("provider.mjs"))
+            .args(["--port", &port.to_string(), "--keys", keys])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("could not run `node` for the OpenID provider ({e}); install Node.js")
+            });
+        let stdout = child.stdout.take().expect("provider stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let issuer = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the OpenID provider did not start within 20 s");
+            if let Some(issuer) = line.strip_prefix("listening ") {
+                break issuer.trim().to_string();
+            }
+        };
+        let port = issuer
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in issuer");
+        Provider {
+            child: Some(child),
+            issuer,
+            port,
+        }
+    }
+
+    /// Stops the provider (as an outage would).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Restarts on the same port with other keys: a key rotation.
+    fn rotate(&mut self, keys: &str) {
+        self.stop();
+        let mut last = None;
+        // The old socket may linger for a moment after the process exits.
+        for _ in 0..20 {
+            match std::panic::catch_unwind(|| Provider::start_on(self.port, keys)) {
+                Ok(mut next) => {
+                    self.child = next.child.take();
+                    return;
+                }
+                Err(e) => {
+                    last = Some(e);
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+            }
+        }
+        std::panic::resume_unwind(last.expect("at least one attempt"));
+    }
+
+    /// An access token for `client` (secret `<client>-secret`) and `resource`.
+    fn token(&self, client: &str, scope: &str, resource: &str) -> String {
+        let mut response = ureq::post(format!("{}/token", self.issuer))
+            .header(
+                "Authorization",
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("{client}:{client}-secret"))
+                ),
+            )
+            .send_form([
+                ("grant_type", "client_credentials"),
+                ("scope", scope),
+                ("resource", resource),
+            ])
+            .unwrap_or_else(|e| panic!("token request for {client} failed: {e}"));
+        let body: Value = response
+            .body_mut()
+            .read_json()
+            .expect("token response JSON");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    /// The variables a user sets for this provider.
+    fn env<'a>(&'a self, token: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![
+            ("M4_OAUTH2_ENABLED", "true"),
+            ("M4_OAUTH2_ISSUER_URL", self.issuer.as_str()),
+            ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+            ("M4_OAUTH2_TOKEN", token),
+        ]
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).expect("JWT part");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn assert_tools_work(server: &mut McpChild) {
+    let listed = server.call_tool("list_datasets", json!({}));
+    assert!(
+        !is_tool_error(&listed),
+        "list_datasets refused: {listed}\n{}",
+        server.stderr()
+    );
+    let result = server.call_tool("execute_query", json!({"sql_query": "select 1"}));
+    assert!(
+        !is_tool_error(&result),
+        "execute_query refused: {result}\n{}",
+        server.stderr()
+    );
+}
+
+/// Runs `m4 serve` expecting it to refuse to start; returns its stderr.
+fn failed_start(envs: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, _out, err) = common::run_m4(dir.path(), &["serve"], envs);
+    assert!(!ok, "m4 serve started although it should not have:\n{err}");
+    err
+}
+
+/// The one stderr line carrying the error.
+fn error_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no `error:` line on stderr:\n{stderr}"))
+}
+
+fn data() -> &'static Path {
+    common::synthetic_data_dir()
+}
+
+#[test]
+fn valid_rs256_and_es256_tokens_let_tools_work() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
+    let provider = Provider::start("rsa-a,ec-a");
+    for (client, alg) in [("m4-rs256", "RS256"), ("m4-es256", "ES256")] {
+        let token = provider.token(client, "read:mimic-data", AUDIENCE);
+        assert_eq!(decode_part(&token, 0)["alg"], alg);
+        let mut server = McpChild::spawn(data, &provider.env(&token));
+        server.initialize();
+        assert_tools_work(&mut server);
+        assert!(
+            !server.stderr().contains(&token),
+            "the token leaked into the log"
+        );
+    }
+}
+
+#[test]
+fn a_token_expiring_during_the_session_is_refused() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let token = provider.token("m4-short", "read:mimic-data", AUDIENCE);
+    let exp = decode_part(&token, 1)["exp"].as_u64().expect("exp");
+    let mut envs = provider.env(&token);
+    envs.push(("M4_OAUTH2_LEEWAY", "0"));
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    let before = server.call_tool("list_datasets", json!({}));
+    assert!(
+        unix_now() < exp,
+        "the short token expired before the first call; the machine is too slow"
+    );
+    assert!(!is_tool_error(&before), "{before}");
+    while unix_now() <= exp {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after = server.call_tool("execute_query", json!({"sql_query": "select 1"}));
+    assert!(
+        is_tool_error(&after),
+        "an expired token was accepted: {after}"
+    );
+    assert_eq!(tool_text(&after), "Token has expired");
+    // No tool runs unchecked, data-set listing included.
+    let listed = server.call_tool("list_datasets", json!({}));
+    assert!(
+        is_tool_error(&listed),
+        "list_datasets ran with an expired token: {listed}"
+    );
+    assert_eq!(tool_text(&listed), "Token has expired");
+}
+
+#[test]
+fn the_rate_limit_refuses_extra_calls_and_says_when_to_retry() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let token = provider.token("m4-rs256", "read:mimic-data", AUDIENCE);
+    let mut envs = provider.env(&token);
+    envs.push(("M4_OAUTH2_RATE_LIMIT_REQUESTS", "2"));
+    envs.push(("M4_OAUTH2_RATE_LIMIT_WINDOW", "600"));
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+    let refused = server.call_tool("list_datasets", json!({}));
+    assert!(
+        is_tool_error(&refused),
+        "a third call passed a limit of 2: {refused}"
+    );
+    let text = tool_text(&refused);
+    assert!(
+        text.starts_with("Rate limit exceeded: 2 calls per 600 seconds; retry in "),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_naming_the_variable() {
+    let stderr = failed_start(&[("M4_OAUTH2_ENABLED", "maybe")]);
+    assert!(stderr.contains("`M4_OAUTH2_ENABLED`"), "{stderr}");
+    let stderr = failed_start(&[("M4_OAUTH2_ENABLED", "yes")]);
+    assert!(
+        stderr.contains("`M4_OAUTH2_ISSUER_URL` is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_token_for_another_audience_stops_the_start_with_both_values() {
+    let provider = Provider::start("rsa-a");
+    let token = provider.token("m4-rs256", "read:mimic-data", "https://other.example/api");
+    let stderr = failed_start(&provider.env(&token));
+    let line = error_line(&stderr);
+    assert!(line.contains("Token audience mismatch"), "{line}");
+    assert!(
+        line.contains(&format!("`{AUDIENCE}`")) && line.contains("`https://other.example/api`"),
+        "{line}"
+    );
+    assert!(!stderr.contains(&token), "the token leaked into stderr");
+}
+
+#[test]
+fn a_token_without_the_required_scope_stops_the_start() {
+    let provider = Provider::start("rsa-a");
+    let token = provider.token("m4-noscope", "other:scope", AUDIENCE);
+    let stderr = failed_start(&provider.env(&token));
+    let line = error_line(&stderr);
+    assert!(
+        line.contains("Missing required scopes: read:mimic-data"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_opaque_token_is_not_a_jwt() {
+    let provider = Provider::start("rsa-a");
+    let stderr = failed_start(&provider.env("Bearer not-a-jwt-at-all"));
+    assert!(
+        error_line(&stderr).contains("Token is not a valid JWT format"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn provider_down_at_start_up_stops_m4_with_one_clear_line() {
+    let mut provider = Provider::start("rsa-a");
+    let token = provider.token("m4-rs256", "read:mimic-data", AUDIENCE);
+    provider.stop();
+    let started = std::time::Instant::now();
+    let stderr = failed_start(&provider.env(&token));
+    let line = error_line(&stderr);
+    assert!(
+        line.contains("OpenID discovery at") && line.contains(&provider.issuer),
+        "{line}"
+    );
+    assert!(
+        line.contains("M4_OAUTH2_ISSUER_URL"),
+        "the line should say what to fix: {line}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "start-up should fail fast"
+    );
+}
+
+#[test]
+fn provider_down_later_cached_keys_still_work() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
+    let mut provider = Provider::start("rsa-a,ec-a");
+    let token = provider.token("m4-rs256", "read:mimic-data", AUDIENCE);
+    let mut server = McpChild::spawn(data, &provider.env(&token));
+    server.initialize();
+    provider.stop();
+    assert_tools_work(&mut server);
+}
+
+#[test]
+fn key_rotation_with_client_credentials_renewal_keeps_the_session_alive() {
+    // Built before any token: creating the data set must not eat a short token's lifetime.
+    let data = data();
+    let mut provider = Provider::start("rsa-a");
+    let envs = vec![
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-short"),
+        ("M4_OAUTH2_CLIENT_SECRET", "m4-short-secret"),
+    ];
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+    // The provider rotates to a new key; tokens issued from now on carry its kid.
+    provider.rotate("rsa-b,ec-b");
+    let rotated = provider.token("m4-short", "read:mimic-data", AUDIENCE);
+    assert_eq!(decode_part(&rotated, 0)["kid"], "rsa-b");
+    // Past the renewal point of m4's 4-second token: m4 fetches a new one (signed with
+    // the new key), meets an unknown kid, refetches the key set, and carries on.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_tools_work(&mut server);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_tools_work(&mut server);
+    let log = server.stderr();
+    assert!(
+        log.contains("key rotation") && log.contains("found=true"),
+        "no key-set refetch logged:\n{log}"
+    );
+    assert!(
+        log.matches("obtained an OAuth2 access token").count() >= 3,
+        "no renewal logged:\n{log}"
+    );
+    assert!(!log.contains("m4-short-secret"), "the client secret leaked");
+}
+
+#[test]
+fn auth_check_prints_configuration_reachability_and_claims() {
+    let provider = Provider::start("rsa-a,ec-a");
+    let token = provider.token("m4-es256", "read:mimic-data", AUDIENCE);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&token));
+    assert!(ok, "auth check failed:\n{out}\n{err}");
+    for expected in [
+        provider.issuer.as_str(),
+        "discovery",
+        "key set",
+        "rsa-a (RS256)",
+        "ec-a (ES256)",
+        "\"alg\": \"ES256\"",
+        "\"sub\": \"m4-es256\"",
+        "All OAuth2 checks passed.",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let signature = token.rsplit('.').next().expect("signature");
+    assert!(
+        !out.contains(signature) && !out.contains(&token),
+        "the token was printed"
+    );
+
+    let other = provider.token("m4-rs256", "read:mimic-data", "https://other.example/api");
+    let (ok, out, _) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&other));
+    assert!(
+        !ok,
+        "auth check passed a token for another audience:\n{out}"
+    );
+    let aud = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("aud "))
+        .unwrap_or_default();
+    assert!(
+        aud.contains("FAIL") && aud.contains("audience mismatch"),
+        "{out}"
+    );
+}

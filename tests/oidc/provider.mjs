@@ -1,0 +1,84 @@
+// OpenID provider for m4's OAuth2 integration tests (tests/auth.rs).
+//
+// Runs the OpenID-certified `oidc-provider` on 127.0.0.1 and issues JWT access tokens
+// (RFC 9068, `typ: at+jwt`) through the client-credentials grant, for whatever resource
+// (audience) the client asks for. Keys come from tests/fixtures/auth/*.pem, so the
+// Rust tests know which key signed what; rotating keys = restarting with another set.
+//
+//   node tests/oidc/provider.mjs [--port N] [--keys rsa-a,ec-a]
+//
+// Prints `listening <issuer>` on stdout once it accepts connections; stops on SIGTERM.
+//
+// Clients (secret = `<id>-secret`):
+//   m4-rs256   scope read:mimic-data, RS256, tokens live 600 s
+//   m4-es256   scope read:mimic-data, ES256, tokens live 600 s
+//   m4-noscope scope other:scope only (no read:mimic-data), RS256
+//   m4-short   scope read:mimic-data, RS256, tokens live 4 s (expiry and renewal tests)
+
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Provider from 'oidc-provider';
+
+const args = process.argv.slice(2);
+function option(name, fallback) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+}
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'auth');
+const keys = option('keys', 'rsa-a,ec-a').split(',').map((name) => {
+  const jwk = createPrivateKey(readFileSync(join(fixtures, `${name}.pem`))).export({ format: 'jwk' });
+  return { ...jwk, kid: name, use: 'sig', alg: jwk.kty === 'EC' ? 'ES256' : 'RS256' };
+});
+
+const clients = [
+  { id: 'm4-rs256', scope: 'read:mimic-data', alg: 'RS256', ttl: 600 },
+  { id: 'm4-es256', scope: 'read:mimic-data', alg: 'ES256', ttl: 600 },
+  { id: 'm4-noscope', scope: 'other:scope', alg: 'RS256', ttl: 600 },
+  { id: 'm4-short', scope: 'read:mimic-data', alg: 'RS256', ttl: 4 },
+];
+const byId = new Map(clients.map((c) => [c.id, c]));
+
+const port = Number(option('port', '0'));
+const server = (await import('node:http')).createServer();
+await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const provider = new Provider(issuer, {
+  jwks: { keys },
+  clients: clients.map((c) => ({
+    client_id: c.id,
+    client_secret: `${c.id}-secret`,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: c.scope,
+  })),
+  scopes: ['openid', 'read:mimic-data', 'other:scope'],
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => 'https://m4.example/api',
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, resourceIndicator, client) => {
+        const c = byId.get(client.clientId);
+        return {
+          scope: 'read:mimic-data other:scope',
+          audience: resourceIndicator,
+          accessTokenTTL: c.ttl,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: c.alg } },
+        };
+      },
+    },
+  },
+});
+provider.proxy = false;
+server.on('request', provider.callback());
+
+process.stdout.write(`listening ${issuer}\n`);
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
