@@ -68,6 +68,8 @@ pub enum AuthCommand {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::from_env()?;
+    // `m4 config` records the data folder only when one was chosen (flag or `M4_DATA_DIR`).
+    let chosen_data_dir = cli.data_dir.clone();
     if let Some(dir) = cli.data_dir {
         settings.data_dir = dir;
     }
@@ -94,7 +96,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Query { sql } => run_query(&settings, &sql),
-        Command::Config(args) => client_config::run(&args),
+        Command::Config(mut args) => {
+            args.dataset = settings.dataset;
+            args.data_dir = chosen_data_dir;
+            client_config::run(&args)
+        }
         Command::Auth {
             command: AuthCommand::Check,
         } => {

@@ -2,6 +2,7 @@
 //! binary, as an MCP client or a user at a terminal would.
 
 mod auth;
+mod client_config;
 mod common;
 mod csv_reader;
 mod datasets;
