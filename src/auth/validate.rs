@@ -672,6 +672,12 @@ mod tests {
             c["scp"] = json!(["read:mimic-data", "admin", "export"]);
         });
         assert!(check_with(&v, &token).is_ok(), "scp array");
+        // Microsoft Entra sends `scp` as one space-separated string.
+        let token = token_with("rsa-a", |_, c| {
+            c.as_object_mut().unwrap().remove("scope");
+            c["scp"] = json!("read:mimic-data admin export");
+        });
+        assert!(check_with(&v, &token).is_ok(), "scp string");
         let token = token_with("rsa-a", |_, c| c["scope"] = json!("openid"));
         assert_eq!(
             message(check_with(&v, &token)),
