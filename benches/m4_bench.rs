@@ -3,7 +3,10 @@
 //! query and for a 1,000-row result, and the server's peak memory.
 //!
 //! Run: `cargo bench --bench m4_bench` (uses the real demo when
-//! `M4_TEST_DEMO_DIR` is set, else the synthetic data set). It reports figures;
+//! `M4_TEST_DEMO_DIR` is set, else the synthetic data set). `cargo bench`'s
+//! profile inherits `release`; to be sure of reusing the compiled DuckDB, build
+//! with `cargo build --release --bench m4_bench` and run the printed
+//! `target/release/deps/m4_bench-*` executable with `--bench`. It reports figures;
 //! it asserts none, because this machine's timing is noisy.
 
 #[path = "../tests/common/mod.rs"]
