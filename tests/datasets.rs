@@ -11,27 +11,17 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use duckdb::{AccessMode, Config, Connection};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+use crate::common::{build_data_set, demo, demo_source_dir, m4_command, synthetic};
+
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// `m4` with every inherited `M4_*` variable removed and its data in `data_dir`.
-fn m4(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_m4"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("M4_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("M4_DATA_DIR", data_dir);
-    cmd
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("m4 runs")
@@ -43,27 +33,6 @@ fn stderr(output: &Output) -> String {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The demo folder, or `None` (with a `SKIPPED` line) when it is not configured.
-/// Under CI a missing demo fails instead: CI must not skip these silently.
-fn demo_dir(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("M4_TEST_DEMO_DIR") {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "M4_TEST_DEMO_DIR is not set, and CI is: point it at the MIMIC-IV demo v2.2"
-            );
-            // Straight to the stderr handle: libtest captures `eprintln!`, and a skip
-            // must be visible in a normal run.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: {test}: set M4_TEST_DEMO_DIR to the MIMIC-IV demo v2.2 folder to run it"
-            );
-            None
-        }
-    }
 }
 
 /// Row counts from the demo's README table: `hosp/admissions` → `Some(275)`;
@@ -170,41 +139,9 @@ fn write_sums(root: &Path, files: &[&str]) {
 // The real demo, loaded once per test binary
 // ---------------------------------------------------------------------------
 
-struct Demo {
-    _data: TempDir,
-    data_dir: PathBuf,
-    database: PathBuf,
-    init: Output,
-}
-
-fn demo_load(test: &str) -> Option<(&'static Demo, PathBuf)> {
-    let demo = demo_dir(test)?;
-    static DEMO: OnceLock<Demo> = OnceLock::new();
-    let loaded = DEMO.get_or_init(|| {
-        let data = tempfile::tempdir().expect("tempdir");
-        let data_dir = data.path().to_path_buf();
-        let init = run(m4(&data_dir)
-            .args(["init", "mimic-iv-demo", "--src"])
-            .arg(&demo));
-        Demo {
-            database: data_dir.join("mimic-iv-demo.duckdb"),
-            data_dir,
-            _data: data,
-            init,
-        }
-    });
-    assert!(
-        loaded.init.status.success(),
-        "init failed: {}",
-        stderr(&loaded.init)
-    );
-    Some((loaded, demo))
-}
-
 #[test]
 fn demo_load_reproduces_every_row_count_in_the_readme() {
-    let Some((loaded, demo)) = demo_load("demo_load_reproduces_every_row_count_in_the_readme")
-    else {
+    let Some((loaded, demo)) = demo("demo_load_reproduces_every_row_count_in_the_readme") else {
         return;
     };
     let conn = open_read_only(&loaded.database);
@@ -229,8 +166,7 @@ fn demo_load_reproduces_every_row_count_in_the_readme() {
 
 #[test]
 fn demo_has_its_known_patients_admissions_and_icu_stays() {
-    let Some((loaded, _)) = demo_load("demo_has_its_known_patients_admissions_and_icu_stays")
-    else {
+    let Some((loaded, _)) = demo("demo_has_its_known_patients_admissions_and_icu_stays") else {
         return;
     };
     let conn = open_read_only(&loaded.database);
@@ -262,7 +198,7 @@ fn demo_has_its_known_patients_admissions_and_icu_stays() {
 
 #[test]
 fn demo_columns_follow_the_registry_ddl() {
-    let Some((loaded, _)) = demo_load("demo_columns_follow_the_registry_ddl") else {
+    let Some((loaded, _)) = demo("demo_columns_follow_the_registry_ddl") else {
         return;
     };
     let conn = open_read_only(&loaded.database);
@@ -271,7 +207,7 @@ fn demo_columns_follow_the_registry_ddl() {
 
 #[test]
 fn demo_init_and_status_name_the_missing_chartevents() {
-    let Some((loaded, _)) = demo_load("demo_init_and_status_name_the_missing_chartevents") else {
+    let Some((loaded, _)) = demo("demo_init_and_status_name_the_missing_chartevents") else {
         return;
     };
     assert!(
@@ -290,7 +226,7 @@ fn demo_init_and_status_name_the_missing_chartevents() {
     assert_eq!(count(&conn, "SELECT count(*) FROM m4_meta.tables"), 31);
     drop(conn);
 
-    let status = run(m4(&loaded.data_dir).arg("status"));
+    let status = run(m4_command(&loaded.data_dir).arg("status"));
     assert!(status.status.success(), "{}", stderr(&status));
     let out = stdout(&status);
     assert!(out.contains("mimic-iv-demo: initialised"), "{out}");
@@ -304,11 +240,11 @@ fn demo_init_and_status_name_the_missing_chartevents() {
 
 #[test]
 fn query_command_counts_demo_admissions() {
-    let Some((loaded, demo)) = demo_load("query_command_counts_demo_admissions") else {
+    let Some((loaded, demo)) = demo("query_command_counts_demo_admissions") else {
         return;
     };
     let expected = readme_count(&demo, "hosp/admissions");
-    let output = run(m4(&loaded.data_dir)
+    let output = run(m4_command(&loaded.data_dir)
         .args(["--dataset", "mimic-iv-demo", "query"])
         .arg("select count(*) from mimiciv_hosp.admissions"));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -322,35 +258,6 @@ fn query_command_counts_demo_admissions() {
 // ---------------------------------------------------------------------------
 // Synthetic
 // ---------------------------------------------------------------------------
-
-struct Synthetic {
-    _data: TempDir,
-    data_dir: PathBuf,
-    database: PathBuf,
-    init: Output,
-}
-
-fn build_synthetic() -> Synthetic {
-    let data = tempfile::tempdir().expect("tempdir");
-    let data_dir = data.path().to_path_buf();
-    let init = run(m4(&data_dir).args(["init", "synthetic"]));
-    assert!(
-        init.status.success(),
-        "synthetic init failed: {}",
-        stderr(&init)
-    );
-    Synthetic {
-        database: data_dir.join("synthetic.duckdb"),
-        data_dir,
-        _data: data,
-        init,
-    }
-}
-
-fn synthetic() -> &'static Synthetic {
-    static SYNTHETIC: OnceLock<Synthetic> = OnceLock::new();
-    SYNTHETIC.get_or_init(build_synthetic)
-}
 
 /// A hash of every table's rows in a fixed order.
 fn table_hashes(conn: &Connection) -> BTreeMap<String, (i64, String)> {
@@ -374,7 +281,7 @@ fn table_hashes(conn: &Connection) -> BTreeMap<String, (i64, String)> {
 #[test]
 fn synthetic_generation_is_deterministic() {
     let first = synthetic();
-    let second = build_synthetic();
+    let second = build_data_set("synthetic", &[]);
     let a = table_hashes(&open_read_only(&first.database));
     let b = table_hashes(&open_read_only(&second.database));
     assert_eq!(a, b);
@@ -481,7 +388,7 @@ fn synthetic_is_labelled_synthetic_everywhere() {
     assert!(synthetic);
     assert!(source.contains("SYNTHETIC"), "{source}");
     drop(conn);
-    let status = run(m4(&built.data_dir).arg("status"));
+    let status = run(m4_command(&built.data_dir).arg("status"));
     let out = stdout(&status);
     assert!(out.contains("synthetic: initialised"), "{out}");
     assert!(
@@ -538,7 +445,7 @@ const SMALL: [&str; 3] = [
 
 #[test]
 fn checksum_mismatch_fails_naming_the_file() {
-    let Some(demo) = demo_dir("checksum_mismatch_fails_naming_the_file") else {
+    let Some(demo) = demo_source_dir("checksum_mismatch_fails_naming_the_file") else {
         return;
     };
     let src = demo_subset(&demo, &SMALL);
@@ -548,7 +455,7 @@ fn checksum_mismatch_fails_naming_the_file() {
     fs::write(src.path().join("hosp/admissions.csv.gz"), altered).expect("write");
     let data = tempfile::tempdir().expect("tempdir");
 
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv-demo", "--src"])
         .arg(src.path()));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -565,7 +472,7 @@ fn checksum_mismatch_fails_naming_the_file() {
 
 #[test]
 fn truncated_gzip_fails_naming_the_file() {
-    let Some(demo) = demo_dir("truncated_gzip_fails_naming_the_file") else {
+    let Some(demo) = demo_source_dir("truncated_gzip_fails_naming_the_file") else {
         return;
     };
     let src = demo_subset(&demo, &["hosp/patients.csv.gz", "hosp/labevents.csv.gz"]);
@@ -574,7 +481,7 @@ fn truncated_gzip_fails_naming_the_file() {
     fs::write(&path, &bytes[..bytes.len() / 3]).expect("truncate");
     let data = tempfile::tempdir().expect("tempdir");
 
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv-demo", "--src"])
         .arg(src.path()));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -591,12 +498,12 @@ fn truncated_gzip_fails_naming_the_file() {
 
 #[test]
 fn failed_init_leaves_the_earlier_database_untouched() {
-    let Some(demo) = demo_dir("failed_init_leaves_the_earlier_database_untouched") else {
+    let Some(demo) = demo_source_dir("failed_init_leaves_the_earlier_database_untouched") else {
         return;
     };
     let data = tempfile::tempdir().expect("tempdir");
     let good = demo_subset(&demo, &SMALL);
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv-demo", "--src"])
         .arg(good.path()));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -608,7 +515,7 @@ fn failed_init_leaves_the_earlier_database_untouched() {
     let path = bad.path().join("hosp/admissions.csv.gz");
     let bytes = fs::read(&path).expect("read");
     fs::write(&path, &bytes[..bytes.len() / 2]).expect("truncate");
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv-demo", "--src"])
         .arg(bad.path()));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -633,13 +540,13 @@ fn failed_init_leaves_the_earlier_database_untouched() {
 
 #[test]
 fn missing_tables_are_named_and_the_rest_loads() {
-    let Some(demo) = demo_dir("missing_tables_are_named_and_the_rest_loads") else {
+    let Some(demo) = demo_source_dir("missing_tables_are_named_and_the_rest_loads") else {
         return;
     };
     let src = demo_subset(&demo, &SMALL);
     write_sums(src.path(), &SMALL);
     let data = tempfile::tempdir().expect("tempdir");
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv-demo", "--src"])
         .arg(src.path()));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -666,7 +573,7 @@ fn missing_tables_are_named_and_the_rest_loads() {
         28
     );
     drop(conn);
-    let status = stdout(&run(m4(data.path()).arg("status")));
+    let status = stdout(&run(m4_command(data.path()).arg("status")));
     assert!(status.contains("3 of 31 loaded"), "{status}");
     assert!(status.contains("mimiciv_hosp.labevents"), "{status}");
 }
@@ -686,7 +593,7 @@ fn unknown_header_column_is_named_with_its_file() {
     .expect("write");
     gz.finish().expect("finish");
     let data = tempfile::tempdir().expect("tempdir");
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv-demo", "--src"])
         .arg(src.path()));
     assert_eq!(output.status.code(), Some(2));
@@ -700,7 +607,7 @@ fn unknown_header_column_is_named_with_its_file() {
 fn empty_source_folder_is_an_error_with_the_expected_layout() {
     let src = tempfile::tempdir().expect("tempdir");
     let data = tempfile::tempdir().expect("tempdir");
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .args(["init", "mimic-iv", "--src"])
         .arg(src.path()));
     assert_eq!(output.status.code(), Some(2));
@@ -712,7 +619,7 @@ fn empty_source_folder_is_an_error_with_the_expected_layout() {
 #[test]
 fn full_mimic_without_src_explains_credentialed_access() {
     let data = tempfile::tempdir().expect("tempdir");
-    let output = run(m4(data.path()).args(["init", "mimic-iv"]));
+    let output = run(m4_command(data.path()).args(["init", "mimic-iv"]));
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("credentialed"), "{err}");
@@ -809,7 +716,7 @@ fn answer(
 
 #[test]
 fn download_resumes_after_a_cut_short_response() {
-    let Some(demo) = demo_dir("download_resumes_after_a_cut_short_response") else {
+    let Some(demo) = demo_source_dir("download_resumes_after_a_cut_short_response") else {
         return;
     };
     let mirror = demo_subset(&demo, &SMALL);
@@ -820,7 +727,7 @@ fn download_resumes_after_a_cut_short_response() {
     );
     let data = tempfile::tempdir().expect("tempdir");
 
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .env("M4_MIMIC_DEMO_URL", &server.base_url)
         .args(["init", "mimic-iv-demo"]));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -860,7 +767,7 @@ fn download_resumes_after_a_cut_short_response() {
 
     // A second run finds the files verified and downloads nothing again.
     let before = server.requests.lock().expect("log").len();
-    let again = run(m4(data.path())
+    let again = run(m4_command(data.path())
         .env("M4_MIMIC_DEMO_URL", &server.base_url)
         .args(["init", "mimic-iv-demo"]));
     assert!(again.status.success(), "{}", stderr(&again));
@@ -870,7 +777,7 @@ fn download_resumes_after_a_cut_short_response() {
 
 #[test]
 fn download_resumes_a_part_file_left_by_an_earlier_run() {
-    let Some(demo) = demo_dir("download_resumes_a_part_file_left_by_an_earlier_run") else {
+    let Some(demo) = demo_source_dir("download_resumes_a_part_file_left_by_an_earlier_run") else {
         return;
     };
     let mirror = demo_subset(&demo, &SMALL);
@@ -884,7 +791,7 @@ fn download_resumes_a_part_file_left_by_an_earlier_run() {
     fs::create_dir_all(part.parent().expect("parent")).expect("mkdir");
     fs::write(&part, &original[..original.len() / 3]).expect("write part");
 
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .env("M4_MIMIC_DEMO_URL", &server.base_url)
         .args(["init", "mimic-iv-demo"]));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -908,7 +815,7 @@ fn download_resumes_a_part_file_left_by_an_earlier_run() {
 
 #[test]
 fn download_detects_a_checksum_mismatch() {
-    let Some(demo) = demo_dir("download_detects_a_checksum_mismatch") else {
+    let Some(demo) = demo_source_dir("download_detects_a_checksum_mismatch") else {
         return;
     };
     let mirror = demo_subset(&demo, &SMALL);
@@ -921,7 +828,7 @@ fn download_detects_a_checksum_mismatch() {
     let server = serve(mirror.path().to_path_buf(), Vec::new());
     let data = tempfile::tempdir().expect("tempdir");
 
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .env("M4_MIMIC_DEMO_URL", &server.base_url)
         .args(["init", "mimic-iv-demo"]));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -938,7 +845,8 @@ fn download_detects_a_checksum_mismatch() {
 
 #[test]
 fn download_rejects_a_mirror_whose_checksums_differ_from_physionet() {
-    let Some(demo) = demo_dir("download_rejects_a_mirror_whose_checksums_differ_from_physionet")
+    let Some(demo) =
+        demo_source_dir("download_rejects_a_mirror_whose_checksums_differ_from_physionet")
     else {
         return;
     };
@@ -952,7 +860,7 @@ fn download_rejects_a_mirror_whose_checksums_differ_from_physionet() {
     let server = serve(mirror.path().to_path_buf(), Vec::new());
     let data = tempfile::tempdir().expect("tempdir");
 
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .env("M4_MIMIC_DEMO_URL", &server.base_url)
         .args(["init", "mimic-iv-demo"]));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -969,7 +877,7 @@ fn unreachable_mirror_fails_with_a_hint() {
         .expect("port")
         .port();
     let data = tempfile::tempdir().expect("tempdir");
-    let output = run(m4(data.path())
+    let output = run(m4_command(data.path())
         .env("M4_MIMIC_DEMO_URL", format!("http://127.0.0.1:{port}/"))
         .args(["init", "mimic-iv-demo"]));
     assert_eq!(output.status.code(), Some(2));

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{
-    McpChild, demo_data_dir, demo_source_dir, is_tool_error, synthetic_data_dir, tool_text,
-};
+use crate::common::{McpChild, demo, is_tool_error, synthetic_data_dir, tool_text};
 use crate::csv_reader::read_csv_gz;
 
 const TOOLS: [&str; 7] = [
@@ -401,9 +399,8 @@ fn several_servers_share_one_database_file() {
 // --- the real MIMIC-IV demo --------------------------------------------------
 
 fn demo_server(test: &str) -> Option<(McpChild, std::path::PathBuf)> {
-    let data = demo_data_dir(test)?;
-    let source = demo_source_dir(test)?;
-    let mut server = McpChild::spawn(data, &[("M4_DATASET", "mimic-iv-demo")]);
+    let (built, source) = demo(test)?;
+    let mut server = McpChild::spawn(&built.data_dir, &[("M4_DATASET", "mimic-iv-demo")]);
     server.initialize();
     Some((server, source))
 }

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
@@ -44,16 +44,46 @@ pub fn run_m4(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (bool, S
     )
 }
 
-/// A data folder holding the synthetic data set, built once per test binary.
+/// A data folder in which `m4 init` built a data set, with what `init` printed.
+pub struct BuiltDataSet {
+    _dir: tempfile::TempDir,
+    pub data_dir: PathBuf,
+    pub database: PathBuf,
+    pub init: Output,
+}
+
+/// Runs `m4 init <args>` in a new temporary data folder and checks it succeeded.
+pub fn build_data_set(dataset: &str, extra_args: &[&str]) -> BuiltDataSet {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_path_buf();
+    let init = m4_command(&data_dir)
+        .args(["init", dataset])
+        .args(extra_args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("failed to run the m4 binary");
+    assert!(
+        init.status.success(),
+        "m4 init {dataset} {extra_args:?} failed:\n{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    BuiltDataSet {
+        database: data_dir.join(format!("{dataset}.duckdb")),
+        data_dir,
+        _dir: dir,
+        init,
+    }
+}
+
+/// The synthetic data set, built once per test binary and shared by every test.
+pub fn synthetic() -> &'static BuiltDataSet {
+    static BUILT: OnceLock<BuiltDataSet> = OnceLock::new();
+    BUILT.get_or_init(|| build_data_set("synthetic", &[]))
+}
+
+/// The data folder of [`synthetic`].
 pub fn synthetic_data_dir() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (ok, _out, err) = run_m4(dir.path(), &["init", "synthetic"], &[]);
-        assert!(ok, "m4 init synthetic failed:\n{err}");
-        dir
-    })
-    .path()
+    &synthetic().data_dir
 }
 
 /// The real MIMIC-IV demo folder from `M4_TEST_DEMO_DIR`, or `None` (with a
@@ -66,27 +96,30 @@ pub fn demo_source_dir(test: &str) -> Option<PathBuf> {
                 std::env::var_os("CI").is_none(),
                 "{test}: M4_TEST_DEMO_DIR is {other:?}, but CI must run the real-demo tests"
             );
-            eprintln!("SKIPPED {test}: set M4_TEST_DEMO_DIR to the MIMIC-IV demo folder to run it");
+            // Straight to the stderr handle: libtest captures `eprintln!`, and a
+            // skip must be visible in a normal run.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: set M4_TEST_DEMO_DIR to the MIMIC-IV demo v2.2 folder to run it"
+            );
             None
         }
     }
 }
 
-/// A data folder holding the real demo, built once per test binary from `M4_TEST_DEMO_DIR`.
-pub fn demo_data_dir(test: &str) -> Option<&'static Path> {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+/// The real demo loaded with `m4 init mimic-iv-demo --src`, once per test
+/// binary, and its source folder; `None` when the demo is not configured.
+pub fn demo(test: &str) -> Option<(&'static BuiltDataSet, PathBuf)> {
+    static BUILT: OnceLock<BuiltDataSet> = OnceLock::new();
     let src = demo_source_dir(test)?;
-    Some(
-        DIR.get_or_init(|| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let src = src.to_string_lossy().into_owned();
-            let (ok, _out, err) =
-                run_m4(dir.path(), &["init", "mimic-iv-demo", "--src", &src], &[]);
-            assert!(ok, "m4 init mimic-iv-demo --src {src} failed:\n{err}");
-            dir
-        })
-        .path(),
-    )
+    let built =
+        BUILT.get_or_init(|| build_data_set("mimic-iv-demo", &["--src", &src.to_string_lossy()]));
+    Some((built, src))
+}
+
+/// The data folder of [`demo`].
+pub fn demo_data_dir(test: &str) -> Option<&'static Path> {
+    demo(test).map(|(built, _)| built.data_dir.as_path())
 }
 
 /// A running `m4 serve` child and a line-oriented JSON-RPC client for it.
