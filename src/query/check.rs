@@ -12,12 +12,12 @@
 use duckdb::Connection;
 use serde::Deserialize;
 
-use super::{Database, QueryError};
+use super::QueryError;
 
 /// The longest SQL text accepted; a query an LLM writes is a few KB at most.
 pub const MAX_SQL_BYTES: usize = 100_000;
 
-/// A statement that passed [`check_statement`], or SQL that m4 itself wrote.
+/// A statement that passed [`super::QueryRun::check`], or SQL that m4 itself wrote.
 /// The executor accepts nothing else.
 #[derive(Debug, Clone)]
 pub struct CheckedQuery {
@@ -54,12 +54,6 @@ struct Serialized {
     error_message: Option<String>,
     #[serde(default)]
     statements: Vec<serde_json::Value>,
-}
-
-/// Checks that `sql` is exactly one read-only query.
-pub fn check_statement(database: &Database, sql: &str) -> Result<CheckedQuery, QueryError> {
-    let connection = database.connect()?;
-    check_with(&connection, sql)
 }
 
 pub(crate) fn check_with(connection: &Connection, sql: &str) -> Result<CheckedQuery, QueryError> {

@@ -81,16 +81,6 @@ impl Database {
             cancelled: Arc::new(AtomicBool::new(false)),
         })
     }
-
-    /// Runs `query` with `params` bound, within `limits`.
-    pub fn run(
-        &self,
-        query: &CheckedQuery,
-        params: &[duckdb::types::Value],
-        limits: &QueryLimits,
-    ) -> Result<QueryResult, QueryError> {
-        self.begin()?.run(query, params, limits)
-    }
 }
 
 /// Stops a running query from another thread or task.
@@ -115,6 +105,12 @@ impl QueryRun {
             interrupt: Arc::clone(&self.interrupt),
             cancelled: Arc::clone(&self.cancelled),
         }
+    }
+
+    /// Checks that `sql` is exactly one read-only query, on this run's own
+    /// connection (so a tool call opens one connection, not two).
+    pub fn check(&self, sql: &str) -> Result<CheckedQuery, QueryError> {
+        super::check::check_with(&self.connection, sql)
     }
 
     /// Runs the query; consumes the connection.

@@ -19,7 +19,7 @@ mod database;
 mod execute;
 
 pub use catalog::{ColumnInfo, TableInfo, TableSummary};
-pub use check::{CheckedQuery, check_statement};
+pub use check::CheckedQuery;
 pub use database::Database;
 pub use execute::{Canceller, Cell, QueryResult, QueryRun, ResultColumn, Truncation};
 

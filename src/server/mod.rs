@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::{Authenticator, Principal};
 use crate::config::{QueryLimits, Settings};
 use crate::datasets::{self, DatasetSpec};
-use crate::query::{Canceller, CheckedQuery, Database, QueryError, QueryResult};
+use crate::query::{Canceller, CheckedQuery, Database, QueryError, QueryResult, QueryRun};
 
 pub use errors::ToolError;
 
@@ -125,19 +125,33 @@ impl CallContext {
         self.server.database(self.spec)
     }
 
-    /// Runs one query within the configured limits.
+    /// Runs m4's own query within the configured limits.
     pub fn run(
         &self,
         query: &CheckedQuery,
         params: &[duckdb::types::Value],
     ) -> Result<QueryResult, ToolError> {
+        self.run_checked(|_| Ok(query.clone()), params)
+    }
+
+    /// Checks `sql` from the request, then runs it within the configured limits.
+    pub fn run_sql(&self, sql: &str) -> Result<QueryResult, ToolError> {
+        self.run_checked(|run| run.check(sql), &[])
+    }
+
+    fn run_checked(
+        &self,
+        check: impl FnOnce(&QueryRun) -> Result<CheckedQuery, QueryError>,
+        params: &[duckdb::types::Value],
+    ) -> Result<QueryResult, ToolError> {
         let run = self.database()?.begin()?;
+        let query = check(&run)?;
         *lock(&self.running) = Some(run.canceller());
         // Checked after registering, so a cancellation that arrived in between is not lost.
         if self.cancelled.load(Ordering::SeqCst) {
             return Err(QueryError::Cancelled.into());
         }
-        let outcome = run.run(query, params, &self.limits);
+        let outcome = run.run(&query, params, &self.limits);
         *lock(&self.running) = None;
         if let Err(QueryError::Cancelled) = &outcome {
             // Logged here: the request's own future may already be gone.

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{CallContext, M4Server, ToolError, ToolOutput};
 use crate::datasets;
 use crate::format;
-use crate::query::{CheckedQuery, QueryResult, check_statement};
+use crate::query::{CheckedQuery, QueryResult};
 
 /// What the model is told when it connects.
 const INSTRUCTIONS: &str = "m4 answers questions about MIMIC-IV, an intensive-care database, \
@@ -298,9 +298,7 @@ impl M4Server {
     ) -> CallToolResult {
         self.call("execute_query", args.dataset, cancel, move |context| {
             tracing::debug!(sql = %args.sql_query, "execute_query");
-            let database = context.database()?;
-            let checked = check_statement(&database, &args.sql_query)?;
-            let result = context.run(&checked, &[])?;
+            let result = context.run_sql(&args.sql_query)?;
             Ok(table_output(context, &result))
         })
         .await
