@@ -446,10 +446,8 @@ mod tests {
     const AUD: &str = "https://m4.example/api";
     const NOW: u64 = 1_800_000_000;
 
-    fn started(
-        extra: &[(&str, &str)],
-        token: &str,
-    ) -> (Authenticator, Arc<ManualClock>, Arc<FakeSource>) {
+    /// An authenticator for ISS/AUD (plus `extra` variables) on `clock`, not yet started.
+    fn authenticator(extra: &[(&str, &str)], clock: &Arc<ManualClock>) -> Authenticator {
         let mut vars: HashMap<String, String> = [
             ("M4_OAUTH2_ENABLED", "true"),
             ("M4_OAUTH2_ISSUER_URL", ISS),
@@ -464,8 +462,15 @@ mod tests {
         let config = AuthConfig::from_lookup(|n| vars.get(n).cloned())
             .unwrap()
             .unwrap();
+        Authenticator::new(config, Arc::clone(clock) as Arc<dyn Clock>)
+    }
+
+    fn started(
+        extra: &[(&str, &str)],
+        token: &str,
+    ) -> (Authenticator, Arc<ManualClock>, Arc<FakeSource>) {
         let clock = Arc::new(ManualClock::new(NOW));
-        let auth = Authenticator::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
+        let auth = authenticator(extra, &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a", "ec-a"])));
         let keys = JwksCache::load(
@@ -561,16 +566,7 @@ mod tests {
     #[test]
     fn start_refuses_a_bad_token_with_one_line_naming_the_fix() {
         let clock = Arc::new(ManualClock::new(NOW + 7200));
-        let vars: HashMap<&str, &str> = [
-            ("M4_OAUTH2_ENABLED", "1"),
-            ("M4_OAUTH2_ISSUER_URL", ISS),
-            ("M4_OAUTH2_AUDIENCE", AUD),
-        ]
-        .into();
-        let config = AuthConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string()))
-            .unwrap()
-            .unwrap();
-        let auth = Authenticator::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
+        let auth = authenticator(&[], &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
         let keys = JwksCache::load(
@@ -630,16 +626,7 @@ mod tests {
     #[test]
     fn a_key_withdrawn_at_refresh_is_not_bypassed_by_the_verified_memo() {
         let clock = Arc::new(ManualClock::new(NOW));
-        let vars: HashMap<&str, &str> = [
-            ("M4_OAUTH2_ENABLED", "1"),
-            ("M4_OAUTH2_ISSUER_URL", ISS),
-            ("M4_OAUTH2_AUDIENCE", AUD),
-        ]
-        .into();
-        let config = AuthConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string()))
-            .unwrap()
-            .unwrap();
-        let auth = Authenticator::new(config, Arc::clone(&clock) as Arc<dyn Clock>);
+        let auth = authenticator(&[], &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
         let keys = JwksCache::load(
