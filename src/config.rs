@@ -1,10 +1,12 @@
 //! Every `M4_*` environment variable, as one documented constant each, and the
 //! typed settings parsed from them once at start-up.
 //!
-//! This module owns *names and parsing*; it does not decide what a setting does.
-//! Nothing else in m4 calls `std::env::var` for an `M4_*` variable: read the
-//! environment here, hand a typed struct on. Auth's variables are parsed by
-//! `auth::config` from the constants below, so that the list stays in one place.
+//! This module owns *names and parsing*; it does not decide what a setting does,
+//! and depends on no other module of m4. Nothing else in m4 calls
+//! `std::env::var` for an `M4_*` variable: the command line reads the
+//! environment once, through [`Settings::from_lookup`] and auth's
+//! `AuthConfig::from_lookup` (which parses the `M4_OAUTH2_*` constants below, so
+//! that the list stays in one place), and hands typed values on.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,8 +23,12 @@ pub const M4_MAX_ROWS: &str = "M4_MAX_ROWS";
 pub const M4_MAX_BYTES: &str = "M4_MAX_BYTES";
 /// Seconds a query may run before DuckDB is interrupted.
 pub const M4_QUERY_TIMEOUT: &str = "M4_QUERY_TIMEOUT";
-/// DuckDB memory limit for the server's connection, in DuckDB's syntax (`2GB`, `512MB`).
+/// DuckDB memory limit for a served data set (`2GB`, `512MB`, `1.5GiB`).
 pub const M4_MEMORY_LIMIT: &str = "M4_MEMORY_LIMIT";
+/// Cap on temporary disk a query may fill when it spills a sort or join (`2GB`; `0` turns spilling off).
+pub const M4_MAX_TEMP_SIZE: &str = "M4_MAX_TEMP_SIZE";
+/// DuckDB worker threads for a served data set (default: the machine's cores, at most 4).
+pub const M4_THREADS: &str = "M4_THREADS";
 
 /// Turn OAuth2 access-token authentication on (`true`/`false`/`1`/`0`/`yes`/`no`).
 pub const M4_OAUTH2_ENABLED: &str = "M4_OAUTH2_ENABLED";
@@ -61,9 +67,6 @@ pub const M4_OAUTH2_TOKEN: &str = "M4_OAUTH2_TOKEN";
 /// proxy), laid out as PhysioNet's `https://physionet.org/files/mimic-iv-demo/2.2/`.
 pub const M4_MIMIC_DEMO_URL: &str = "M4_MIMIC_DEMO_URL";
 
-/// Path of the real MIMIC-IV demo used by the integration tests (set by `.ci/run`).
-pub const M4_TEST_DEMO_DIR: &str = "M4_TEST_DEMO_DIR";
-
 /// Default row cap: enough for a model to see a distribution or a cohort sample,
 /// small enough that a result fits comfortably in a chat's context window.
 pub const DEFAULT_MAX_ROWS: usize = 1_000;
@@ -72,8 +75,15 @@ pub const DEFAULT_MAX_BYTES: usize = 200_000;
 /// Default query time limit: the demo answers any sensible query in well under a
 /// second; the full MIMIC-IV needs longer for joins over `chartevents`.
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default DuckDB memory limit for a serving connection.
-pub const DEFAULT_MEMORY_LIMIT: &str = "2GB";
+/// Default DuckDB memory limit for a served data set: room for joins over the
+/// full MIMIC-IV's large tables without crowding a laptop.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 2_000_000_000;
+/// Default temporary-disk cap: a spilled sort of a few hundred million rows fits;
+/// a runaway cross join stops long before it fills the user's disk.
+pub const DEFAULT_MAX_TEMP_SIZE: u64 = 4_000_000_000;
+/// Most DuckDB threads by default: enough for a fast answer, while other m4
+/// processes (Claude Desktop starts several) and the user's work keep cores.
+pub const DEFAULT_MAX_THREADS: usize = 4;
 
 /// A setting that could not be parsed.
 #[derive(Debug, thiserror::Error)]
@@ -85,77 +95,120 @@ pub struct ConfigError {
     pub hint: String,
 }
 
-/// Bounds every query runs within.
-#[derive(Debug, Clone)]
-pub struct QueryLimits {
-    pub max_rows: usize,
-    pub max_bytes: usize,
-    pub timeout: Duration,
-    pub memory_limit: String,
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        QueryLimits {
-            max_rows: DEFAULT_MAX_ROWS,
-            max_bytes: DEFAULT_MAX_BYTES,
-            timeout: DEFAULT_QUERY_TIMEOUT,
-            memory_limit: DEFAULT_MEMORY_LIMIT.to_string(),
-        }
-    }
-}
-
-/// Settings for the server and `m4 query`, read once at start-up.
+/// Settings for the server and the command line, read once at start-up.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
     /// The data set named by `M4_DATASET`/`--dataset`, if any.
     pub dataset: Option<String>,
-    pub limits: QueryLimits,
+    /// Rows a result returns before it is truncated.
+    pub max_rows: usize,
+    /// Bytes of a rendered result before it is truncated.
+    pub max_bytes: usize,
+    /// Time a query may run.
+    pub query_timeout: Duration,
+    /// Memory a served data set's engine may use, in bytes.
+    pub memory_limit: u64,
+    /// Temporary disk a served data set's engine may fill, in bytes; 0 turns spilling off.
+    pub max_temp_size: u64,
+    /// Engine worker threads.
+    pub threads: usize,
+    /// The demo download mirror (`M4_MIMIC_DEMO_URL`), if set.
+    pub demo_url: Option<String>,
 }
 
 impl Settings {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Settings, ConfigError> {
-        Settings::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    /// Reads settings through `lookup` (the process environment at the edge, a
+    /// map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let data_dir = lookup(M4_DATA_DIR)
-            .filter(|v| !v.trim().is_empty())
+        let nonempty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let data_dir = nonempty(M4_DATA_DIR)
             .map(PathBuf::from)
-            .unwrap_or_else(crate::datasets::default_data_dir);
-        let dataset = lookup(M4_DATASET).filter(|v| !v.trim().is_empty());
-        let defaults = QueryLimits::default();
-        let limits = QueryLimits {
-            max_rows: parse_positive(&lookup, M4_MAX_ROWS, defaults.max_rows, 1_000_000)?,
-            max_bytes: parse_positive(&lookup, M4_MAX_BYTES, defaults.max_bytes, 100_000_000)?,
-            timeout: Duration::from_secs(parse_positive(
-                &lookup,
-                M4_QUERY_TIMEOUT,
-                defaults.timeout.as_secs() as usize,
-                86_400,
-            )? as u64),
-            memory_limit: lookup(M4_MEMORY_LIMIT)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or(defaults.memory_limit),
-        };
+            .unwrap_or_else(default_data_dir);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let default_threads = cores.min(DEFAULT_MAX_THREADS);
         Ok(Settings {
             data_dir,
-            dataset,
-            limits,
+            dataset: nonempty(M4_DATASET).map(|v| v.trim().to_string()),
+            max_rows: parse_positive(&lookup, M4_MAX_ROWS, DEFAULT_MAX_ROWS, 1_000_000)?,
+            max_bytes: parse_positive(&lookup, M4_MAX_BYTES, DEFAULT_MAX_BYTES, 100_000_000)?,
+            query_timeout: Duration::from_secs(parse_positive(
+                &lookup,
+                M4_QUERY_TIMEOUT,
+                DEFAULT_QUERY_TIMEOUT.as_secs() as usize,
+                86_400,
+            )? as u64),
+            memory_limit: parse_byte_size(
+                &lookup,
+                M4_MEMORY_LIMIT,
+                DEFAULT_MEMORY_LIMIT,
+                16 << 20,
+            )?,
+            max_temp_size: parse_byte_size(&lookup, M4_MAX_TEMP_SIZE, DEFAULT_MAX_TEMP_SIZE, 0)?,
+            threads: parse_positive(&lookup, M4_THREADS, default_threads, 1024)?,
+            demo_url: nonempty(M4_MIMIC_DEMO_URL).map(|v| v.trim().to_string()),
         })
     }
 }
 
-/// The demo download mirror from `M4_MIMIC_DEMO_URL`, if set. Read when `m4 init`
-/// runs (not in [`Settings`]) because only the downloader needs it.
-pub fn mimic_demo_url() -> Option<String> {
-    std::env::var(M4_MIMIC_DEMO_URL)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// `data/` in the project m4 was built from: a desktop client starts m4 from an
+/// arbitrary working directory, so a relative default would not be found.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// Parses a size such as `2GB`, `512 MB`, `1.5GiB` or `1000000` (bytes) into
+/// bytes, at least `min`, or returns `default` when the variable is unset.
+pub fn parse_byte_size(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    min: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = lookup(variable).filter(|v| !v.trim().is_empty()) else {
+        return Ok(default);
+    };
+    let error = || ConfigError {
+        variable,
+        value: raw.clone(),
+        expected: "a size",
+        hint: format!(
+            "write a number with a unit, such as `2GB`, `512MB` or `1.5GiB`{}, or unset it for the default",
+            if min == 0 { " (0 turns it off)" } else { "" }
+        ),
+    };
+    let text = raw.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| error())?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(error()),
+    };
+    let bytes = number * multiplier;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(error());
+    }
+    let bytes = bytes as u64;
+    if bytes < min {
+        return Err(ConfigError {
+            variable,
+            value: raw.clone(),
+            expected: "a size large enough",
+            hint: format!("use at least {} MB", min.div_ceil(1_000_000)),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Parses a whole number in `1..=max`, or returns `default` when the variable is unset.
@@ -199,5 +252,63 @@ pub fn parse_bool(
             expected: "a boolean",
             hint: "use one of true, false, 1, 0, yes, no".to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn sizes_parse_with_decimal_and_binary_units() {
+        for (raw, bytes) in [
+            ("2GB", 2_000_000_000),
+            ("512 MB", 512_000_000),
+            ("1.5GiB", 1_610_612_736),
+            ("100000000", 100_000_000),
+            ("64mb", 64_000_000),
+        ] {
+            let parsed = parse_byte_size(&lookup(&[(M4_MEMORY_LIMIT, raw)]), M4_MEMORY_LIMIT, 1, 1);
+            assert_eq!(parsed.unwrap(), bytes, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_bad_memory_limit_names_the_variable_and_the_form() {
+        for raw in ["lots", "2 parsecs", "-1GB", "0", "1KB"] {
+            let error = Settings::from_lookup(lookup(&[(M4_MEMORY_LIMIT, raw)]))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("`M4_MEMORY_LIMIT`"), "{raw}: {error}");
+            assert!(error.contains("hint:"), "{raw}: {error}");
+        }
+    }
+
+    #[test]
+    fn zero_turns_spilling_off() {
+        let settings = Settings::from_lookup(lookup(&[(M4_MAX_TEMP_SIZE, "0")])).unwrap();
+        assert_eq!(settings.max_temp_size, 0);
+    }
+
+    #[test]
+    fn defaults_apply_when_unset() {
+        let settings = Settings::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(settings.memory_limit, DEFAULT_MEMORY_LIMIT);
+        assert_eq!(settings.max_temp_size, DEFAULT_MAX_TEMP_SIZE);
+        assert!((1..=DEFAULT_MAX_THREADS).contains(&settings.threads));
+        assert_eq!(settings.max_rows, DEFAULT_MAX_ROWS);
     }
 }

@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use crate::query::{QueryResult, Truncation};
+use crate::engine::{QueryResult, Truncation};
 
 /// A rendered result.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ pub fn render(result: &QueryResult, max_rows: usize, max_bytes: usize) -> Render
 
 /// One Markdown table row; pipes and line breaks inside a value would break
 /// the table, so they are escaped.
-fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
+pub fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
     out.push('|');
     for cell in cells {
         out.push(' ');
@@ -94,7 +94,7 @@ fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::{Cell, ResultColumn};
+    use crate::engine::{Cell, ResultColumn};
     use proptest::prelude::*;
     use std::time::Duration;
 

@@ -6,13 +6,19 @@
 //! Each module owns one concern; the arrows are the only allowed dependencies.
 //!
 //! - [`cli`]: sub-commands (`serve`, `init`, `status`, `query`, `config`, `auth check`).
-//!   The only module that prints to stdout outside the MCP transport.
-//! - [`config`]: every `M4_*` environment variable and the typed settings parsed from them.
-//! - [`server`]: the MCP handler and its tools → `query`, `format`, `datasets`, `auth`.
-//! - [`query`]: opening DuckDB safely, checking a statement, running it within limits.
-//! - [`format`]: query results → a text table and structured content.
-//! - [`datasets`]: the data-set registry, download, loading and the synthetic generator.
-//!   The only code that opens a database read-write.
+//!   Reads the environment once, builds the typed settings and hands them on; the
+//!   only module that prints to stdout outside the MCP transport → everything.
+//! - [`config`]: every `M4_*` environment variable and the typed settings parsed
+//!   from them. Depends on nothing else in m4.
+//! - [`server`]: the MCP handler built from one `server::Config`, served over a
+//!   transport given as an argument → `datasets`, `engine`, `format`, `auth`.
+//! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),
+//!   the checked-query type, and the DuckDB engine behind it → nothing but `engine`.
+//! - [`format`]: query results → a text table and structured content → `engine`'s types.
+//! - [`datasets`]: the data-set registry, download, loading, the synthetic
+//!   generator, and choosing and opening a data set's engine for a call
+//!   (`datasets::Store`) → `engine`, `config`. The only code that opens a
+//!   database read-write.
 //! - [`auth`]: OAuth2 access-token validation, the JWKS cache and the per-user rate limiter.
 //! - [`client_config`]: writing m4's entry into MCP clients' configuration files.
 //!
@@ -24,8 +30,8 @@ pub mod cli;
 pub mod client_config;
 pub mod config;
 pub mod datasets;
+pub mod engine;
 pub mod format;
-pub mod query;
 pub mod server;
 
 pub use cli::run;

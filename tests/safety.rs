@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::common::{McpChild, is_tool_error, synthetic_data_dir, tool_text};
+use crate::common::{McpChild, is_tool_error, run_m4, synthetic_data_dir, tool_text};
 
 fn file_digest(path: &Path) -> String {
     hex::encode(Sha256::digest(
@@ -43,6 +43,10 @@ const FORBIDDEN: &[&str] = &[
     "BEGIN TRANSACTION",
     "CALL pragma_version()",
     "EXPLAIN ANALYZE SELECT 1",
+    "SELECT * FROM force_checkpoint()",
+    "SELECT * FROM checkpoint()",
+    "SELECT * FROM query('SELECT 1')",
+    "SELECT * FROM duckdb_settings()",
     "SELECT * FROM read_csv('/etc/passwd')",
     "SELECT * FROM read_csv_auto('/etc/passwd')",
     "SELECT * FROM read_text('/etc/passwd')",
@@ -101,9 +105,13 @@ fn forbidden_statements_are_refused_and_nothing_changes() {
                 "a rejection is one line: {sql:?} → {text}"
             );
         } else {
-            // Refused by the engine itself: DuckDB's message, and why.
+            // Refused by the engine itself: DuckDB's message, and m4's why. With
+            // external access off, DuckDB does not read a quoted path as a file
+            // at all: it looks for a table of that name.
+            let unknown_table =
+                *sql == "SELECT * FROM '/etc/passwd'" && text.contains("does not exist");
             assert!(
-                text.contains("read-only") || text.contains("does not exist"),
+                unknown_table || text.contains("m4 serves the data read-only"),
                 "{sql:?} → {text}"
             );
         }
@@ -149,4 +157,48 @@ fn legitimate_queries_are_never_refused_for_their_words() {
         let result = server.call_tool("execute_query", json!({"sql_query": sql}));
         assert!(!is_tool_error(&result), "refused: {sql:?} → {result}");
     }
+}
+
+/// S3: a sort bigger than memory spills only up to `M4_MAX_TEMP_SIZE`, says
+/// so, and leaves no spill file behind in the data folder.
+#[test]
+fn a_runaway_sort_stops_at_the_temp_cap_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        synthetic_data_dir().join("synthetic.duckdb"),
+        dir.path().join("synthetic.duckdb"),
+    )
+    .expect("copy the synthetic database");
+    let (ok, stdout, stderr) = run_m4(
+        dir.path(),
+        &[
+            "query",
+            "SELECT range AS r, md5(range::VARCHAR) AS h FROM range(20000000) ORDER BY h",
+        ],
+        &[
+            ("M4_MEMORY_LIMIT", "64MB"),
+            ("M4_MAX_TEMP_SIZE", "32MB"),
+            ("M4_THREADS", "1"),
+        ],
+    );
+    assert!(!ok, "the sort ran to the end: {stdout}");
+    assert!(stderr.contains("M4_MAX_TEMP_SIZE"), "{stderr}");
+    let left: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|path| !path.ends_with("synthetic.duckdb"))
+        .filter(|path| path.is_file())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
 }

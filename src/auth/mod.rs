@@ -304,6 +304,12 @@ impl Authenticator {
         )))
     }
 
+    /// A stdio tool call: the configured token (environment or client
+    /// credentials), validated as any bearer is.
+    pub fn authorize_configured(&self) -> Result<Principal, AuthError> {
+        self.authorize()
+    }
+
     /// Every tool call: validate the token again, check scopes, count the call.
     pub fn authorize(&self) -> Result<Principal, AuthError> {
         let running = self.running.get().ok_or(AuthError::NotStarted)?;

@@ -1,14 +1,9 @@
 //! Data sets: which exist (the registry), how they are fetched and verified, how
 //! they are loaded into a DuckDB file, the synthetic generator, and their status.
 //!
-//! This is the only module that opens a database read-write. It knows nothing of
-//! MCP; the server only asks it where a data set's database is.
-//!
-//! CONTRACT used by `cli` and `server` (the datasets work fills in the bodies):
-//! - [`all`], [`find`], [`DatasetSpec`] (`name`, `description`, `synthetic`)
-//! - [`database_path`], [`default_data_dir`]
-//! - [`init`] → [`InitReport`] (Display: the human summary for stderr)
-//! - [`status`] → `Vec<DatasetStatus>` (Display: the human summary for stdout)
+//! This is the only module that opens a database read-write, and the one that
+//! chooses and opens a data set's engine for a call ([`Store`]), building the
+//! synthetic set on first use. It knows nothing of MCP.
 //!
 //! # Files
 //! - `registry`: the data sets and the demo's pinned checksums.
@@ -19,6 +14,7 @@
 //! - `synthetic`: a deterministic generator writing PhysioNet-layout files for `load`.
 //! - `status`: what `m4 status` reports, read from each database's `m4_meta` schema.
 //! - `progress`: progress on stderr (a bar on a terminal, plain lines otherwise).
+//! - `store`: choosing the data set for a call and opening (once) its engine.
 //!
 //! Every database m4 builds carries `m4_meta.dataset` (one row: name, synthetic,
 //! source, built_at, m4_version) and `m4_meta.tables` (one row per registry table,
@@ -31,6 +27,7 @@ mod progress;
 pub(crate) mod registry;
 pub mod schema;
 mod status;
+mod store;
 mod synthetic;
 
 use std::fmt;
@@ -39,6 +36,9 @@ use std::time::{Duration, Instant};
 
 pub use registry::Source;
 pub use status::{DatabaseInfo, DatasetStatus, TableInfo, status};
+pub use store::Store;
+
+use crate::engine::Disposition;
 
 /// One data set m4 knows how to build.
 #[derive(Debug)]
@@ -78,18 +78,22 @@ pub fn downloads_path(data_dir: &Path, spec: &DatasetSpec) -> PathBuf {
     data_dir.join("downloads").join(spec.name)
 }
 
-/// `data/` in the project m4 was built from: a desktop client starts m4 from an
-/// arbitrary working directory, so a relative default would not be found.
-pub fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
-}
-
 /// What can go wrong with a data set.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// The name is not in the registry.
     #[error("unknown data set `{name}`\n\nhint: choose one of: mimic-iv-demo, mimic-iv, synthetic")]
     Unknown { name: String },
+
+    /// The data set is in the registry but has no database yet.
+    #[error(
+        "Data set `{name}` is not initialised. Ask the user to run `m4 init {name}` in a terminal, or use list_datasets to pick an initialised one."
+    )]
+    NotInitialised { name: String },
+
+    /// The data set's database exists but its engine could not open it.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::QueryError),
 
     /// A credentialed data set cannot be downloaded by m4.
     #[error(
@@ -184,6 +188,26 @@ pub enum DatasetError {
 }
 
 impl DatasetError {
+    /// Who can act on this error: decided for every variant, so a new one forces a choice.
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            DatasetError::Unknown { .. } | DatasetError::NotInitialised { .. } => Disposition::User,
+            DatasetError::Engine(error) => error.disposition(),
+            DatasetError::NeedsSource { .. }
+            | DatasetError::SourceNotFound { .. }
+            | DatasetError::NoTables { .. }
+            | DatasetError::ChecksumMismatch { .. }
+            | DatasetError::ChecksumList { .. }
+            | DatasetError::ChecksumListDisagrees { .. }
+            | DatasetError::Header { .. }
+            | DatasetError::Unreadable { .. }
+            | DatasetError::Load { .. }
+            | DatasetError::Database { .. }
+            | DatasetError::Io { .. }
+            | DatasetError::Download { .. } => Disposition::Setup,
+        }
+    }
+
     fn io(action: &'static str, path: &Path, source: std::io::Error) -> DatasetError {
         DatasetError::Io {
             action,
@@ -198,6 +222,8 @@ impl DatasetError {
 pub struct InitOptions {
     /// Load from this folder (PhysioNet's layout) instead of downloading.
     pub src: Option<PathBuf>,
+    /// Download the open demo from this base URL instead of PhysioNet (`M4_MIMIC_DEMO_URL`).
+    pub base_url: Option<String>,
 }
 
 /// One table as loaded by [`init`].
@@ -296,7 +322,10 @@ pub fn init(
             )?
         }
         (Source::Download { base_url }, None) => {
-            let base_url = crate::config::mimic_demo_url().unwrap_or_else(|| base_url.to_string());
+            let base_url = options
+                .base_url
+                .clone()
+                .unwrap_or_else(|| base_url.to_string());
             let dest = downloads_path(data_dir, spec);
             download::fetch(&base_url, &dest, &progress)?;
             load::build(

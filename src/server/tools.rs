@@ -1,9 +1,8 @@
-//! The MCP tools: their arguments (whose doc comments become the JSON schema
-//! the model reads), descriptions, and what each asks of `query`.
+//! The MCP tools: their arguments (whose doc comments and ranges become the JSON
+//! schema the model reads), descriptions, and what each asks of the engine.
 //!
 //! Tool names follow the Python M4 server so prompts and habits carry over.
 
-use duckdb::types::Value as SqlValue;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
@@ -14,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CallContext, M4Server, ToolError, ToolOutput};
 use crate::datasets;
+use crate::engine::{LabItem as EngineLabItem, QueryResult, ToolQuery};
 use crate::format;
-use crate::query::{CheckedQuery, QueryResult};
 
 /// What the model is told when it connects.
 const INSTRUCTIONS: &str = "m4 answers questions about MIMIC-IV, an intensive-care database, \
@@ -28,7 +27,7 @@ labels live in dictionary tables (mimiciv_hosp.d_labitems, mimiciv_icu.d_items):
 list_datasets shows which data sets exist; a result from the synthetic data set is not real \
 patient data and must not be reported as such.";
 
-/// Largest `limit` the convenience tools accept.
+/// Largest `limit` the convenience tools accept (also in each schema's `maximum`).
 const MAX_LIMIT: i64 = 1000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -61,6 +60,7 @@ pub struct IcuStaysArgs {
     /// Only this patient's stays (`subject_id`); omit for all patients.
     pub patient_id: Option<i64>,
     /// Maximum rows, 1 to 1000 (default 10).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
     /// Data set to use (see list_datasets); default: the server's data set.
     pub dataset: Option<String>,
@@ -83,6 +83,7 @@ pub struct LabResultsArgs {
     /// The lab test: an itemid (50912) or a label ("creatinine"); omit for all tests.
     pub lab_item: Option<LabItem>,
     /// Maximum rows, 1 to 1000 (default 20).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
     /// Data set to use (see list_datasets); default: the server's data set.
     pub dataset: Option<String>,
@@ -91,41 +92,17 @@ pub struct LabResultsArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RaceDistributionArgs {
     /// Number of race categories to return, 1 to 1000 (default 10).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
     /// Data set to use (see list_datasets); default: the server's data set.
     pub dataset: Option<String>,
 }
 
-const ICU_STAYS_SQL: &str = "\
-SELECT subject_id, hadm_id, stay_id, first_careunit, last_careunit, intime, outtime, los
-FROM mimiciv_icu.icustays
-WHERE $1::BIGINT IS NULL OR subject_id = $1::BIGINT
-ORDER BY subject_id, intime
-LIMIT $2";
-
-const LAB_RESULTS_SQL: &str = "\
-SELECT l.subject_id, l.hadm_id, l.charttime, l.itemid, d.label, d.fluid, l.value, l.valuenum,
-       l.valueuom, l.ref_range_lower, l.ref_range_upper, l.flag
-FROM mimiciv_hosp.labevents AS l
-JOIN mimiciv_hosp.d_labitems AS d ON d.itemid = l.itemid
-WHERE ($1::BIGINT IS NULL OR l.subject_id = $1::BIGINT)
-  AND ($2::BIGINT IS NULL OR l.itemid = $2::BIGINT)
-  AND ($3::VARCHAR IS NULL OR d.label ILIKE '%' || $3::VARCHAR || '%')
-ORDER BY l.subject_id, l.charttime, l.itemid
-LIMIT $4";
-
-const RACE_DISTRIBUTION_SQL: &str = "\
-SELECT race, count(*) AS admissions, count(DISTINCT subject_id) AS patients
-FROM mimiciv_hosp.admissions
-GROUP BY race
-ORDER BY admissions DESC, race
-LIMIT $1";
-
 /// Checks a `limit` argument and says which bound is enforced.
-fn limit_arg(limit: Option<i64>, default: i64) -> Result<i64, ToolError> {
-    let limit = limit.unwrap_or(default);
+fn limit_arg(limit: Option<i64>, default: u32) -> Result<u32, ToolError> {
+    let limit = limit.unwrap_or(default.into());
     if (1..=MAX_LIMIT).contains(&limit) {
-        Ok(limit)
+        Ok(limit as u32)
     } else {
         Err(ToolError::InvalidArgument(format!(
             "`limit` must be between 1 and {MAX_LIMIT}; got {limit}. For more rows, aggregate with execute_query."
@@ -133,13 +110,10 @@ fn limit_arg(limit: Option<i64>, default: i64) -> Result<i64, ToolError> {
     }
 }
 
-fn optional(value: Option<i64>) -> SqlValue {
-    value.map_or(SqlValue::Null, SqlValue::BigInt)
-}
-
 /// A query result as tool output.
 fn table_output(context: &CallContext, result: &QueryResult) -> ToolOutput {
-    let rendered = format::render(result, context.limits.max_rows, context.limits.max_bytes);
+    let limits = context.limits();
+    let rendered = format::render(result, limits.max_rows, limits.max_bytes);
     ToolOutput {
         text: rendered.text,
         structured: Some(rendered.structured),
@@ -161,33 +135,47 @@ impl M4Server {
         )
     )]
     async fn list_datasets(&self, cancel: CancellationToken) -> CallToolResult {
-        let default = self.state.default_dataset.name;
-        let data_dir = self.state.settings.data_dir.clone();
+        let server = self.clone();
         self.call("list_datasets", None, cancel, move |_context| {
             // Only whether each database file exists: opening them here would
             // clash with this process's own read-only instances.
+            let store = &server.state.store;
+            let default = store.choose(None)?.name;
             let specs = datasets::all();
-            let mut text = String::from("| data set | initialised | default | description |\n|---|---|---|---|\n");
+            let mut text = String::new();
+            format::push_row(&mut text, ["data set", "initialised", "default", "description"].into_iter());
+            format::push_row(&mut text, ["---"; 4].into_iter());
             let mut items = Vec::new();
             for spec in specs {
-                let name = spec.name;
-                let initialised = datasets::database_path(&data_dir, spec).is_file();
-                text.push_str(&format!(
-                    "| {name} | {} | {} | {} |\n",
-                    if initialised { "yes" } else { "no" },
-                    if name == default { "yes" } else { "" },
-                    spec.description
-                ));
+                let initialised = store.is_initialised(spec);
+                let is_default = spec.name == default;
+                format::push_row(
+                    &mut text,
+                    [
+                        spec.name,
+                        if initialised { "yes" } else { "no" },
+                        if is_default { "yes" } else { "" },
+                        spec.description,
+                    ]
+                    .into_iter(),
+                );
                 items.push(json!({
-                    "name": name,
+                    "name": spec.name,
                     "initialised": initialised,
-                    "default": name == default,
+                    "default": is_default,
                     "synthetic": spec.synthetic,
                     "description": spec.description,
                 }));
             }
-            text.push_str("\nA data set that is not initialised is built by the user with `m4 init <name>` in a terminal.\n");
-            Ok(ToolOutput { text, structured: Some(json!({"datasets": items})), rows: specs.len(), truncated: false })
+            text.push_str(
+                "\nA data set that is not initialised is built by the user with `m4 init <name>` in a terminal.\n",
+            );
+            Ok(ToolOutput {
+                text,
+                structured: Some(json!({ "datasets": items })),
+                rows: specs.len(),
+                truncated: false,
+            })
         })
         .await
     }
@@ -208,18 +196,25 @@ impl M4Server {
         cancel: CancellationToken,
     ) -> CallToolResult {
         self.call("get_database_schema", args.dataset, cancel, |context| {
-            let tables = context.database()?.tables()?;
+            let tables = context.engine()?.tables()?;
             let mut text = format!(
-                "Data set `{}`: {} tables\n\n| table | rows |\n|---|---|\n",
+                "Data set `{}`: {} tables\n\n",
                 context.spec.name,
                 tables.len()
             );
+            format::push_row(&mut text, ["table", "rows", "description"].into_iter());
+            format::push_row(&mut text, ["---"; 3].into_iter());
             for table in &tables {
-                text.push_str(&format!(
-                    "| {} | {} |\n",
-                    table.qualified_name(),
-                    table.rows
-                ));
+                let rows = table.rows.to_string();
+                format::push_row(
+                    &mut text,
+                    [
+                        table.qualified_name().as_str(),
+                        rows.as_str(),
+                        table.description.as_deref().unwrap_or(""),
+                    ]
+                    .into_iter(),
+                );
             }
             Ok(ToolOutput {
                 text,
@@ -247,26 +242,42 @@ impl M4Server {
         cancel: CancellationToken,
     ) -> CallToolResult {
         self.call("get_table_info", args.dataset, cancel, move |context| {
-            let table = context.database()?.resolve_table(&args.table_name)?;
-            let info = context.database()?.table_info(&table)?;
-            let mut text = format!(
-                "Table `{}` ({} rows)\n\n| column | type | nullable |\n|---|---|---|\n",
-                table.qualified_name(),
-                table.rows
+            let engine = context.engine()?;
+            let table = engine.resolve_table(&args.table_name)?;
+            let info = engine.table_info(&table)?;
+            let mut text = format!("Table `{}` ({} rows)", table.qualified_name(), table.rows);
+            if let Some(description) = &table.description {
+                text.push_str(": ");
+                text.push_str(description);
+            }
+            text.push_str("\n\n");
+            format::push_row(
+                &mut text,
+                ["column", "type", "nullable", "description"].into_iter(),
             );
+            format::push_row(&mut text, ["---"; 4].into_iter());
             for column in &info.columns {
-                text.push_str(&format!(
-                    "| {} | {} | {} |\n",
-                    column.name,
-                    column.type_name,
-                    if column.nullable { "yes" } else { "no" }
-                ));
+                format::push_row(
+                    &mut text,
+                    [
+                        column.name.as_str(),
+                        column.type_name.as_str(),
+                        if column.nullable { "yes" } else { "no" },
+                        column.description.as_deref().unwrap_or(""),
+                    ]
+                    .into_iter(),
+                );
             }
             let mut structured = json!({"table": info});
+            let mut sample_rows = 0;
             if args.show_sample.unwrap_or(true) {
-                let sample = context.run(&CheckedQuery::sample_rows(&table, 3), &[])?;
-                let rendered =
-                    format::render(&sample, context.limits.max_rows, context.limits.max_bytes);
+                let sample = context.run_tool(ToolQuery::SampleRows {
+                    table: &table,
+                    limit: 3,
+                })?;
+                sample_rows = sample.rows.len();
+                let limits = context.limits();
+                let rendered = format::render(&sample, limits.max_rows, limits.max_bytes);
                 text.push_str("\nSample rows:\n\n");
                 text.push_str(&rendered.text);
                 structured["sample"] = rendered.structured;
@@ -274,7 +285,7 @@ impl M4Server {
             Ok(ToolOutput {
                 text,
                 structured: Some(structured),
-                rows: info.columns.len(),
+                rows: sample_rows,
                 truncated: false,
             })
         })
@@ -321,10 +332,10 @@ impl M4Server {
     ) -> CallToolResult {
         self.call("get_icu_stays", args.dataset, cancel, move |context| {
             let limit = limit_arg(args.limit, 10)?;
-            let result = context.run(
-                &CheckedQuery::fixed(ICU_STAYS_SQL),
-                &[optional(args.patient_id), SqlValue::BigInt(limit)],
-            )?;
+            let result = context.run_tool(ToolQuery::IcuStays {
+                patient_id: args.patient_id,
+                limit,
+            })?;
             Ok(table_output(context, &result))
         })
         .await
@@ -347,23 +358,19 @@ impl M4Server {
     ) -> CallToolResult {
         self.call("get_lab_results", args.dataset, cancel, move |context| {
             let limit = limit_arg(args.limit, 20)?;
-            let (itemid, label) = match args.lab_item {
-                None => (SqlValue::Null, SqlValue::Null),
-                Some(LabItem::Id(id)) => (SqlValue::BigInt(id), SqlValue::Null),
-                Some(LabItem::Label(text)) => match text.trim().parse::<i64>() {
-                    Ok(id) => (SqlValue::BigInt(id), SqlValue::Null),
-                    Err(_) => (SqlValue::Null, SqlValue::Text(text.trim().to_string())),
-                },
+            let item = match &args.lab_item {
+                None => None,
+                Some(LabItem::Id(id)) => Some(EngineLabItem::Id(*id)),
+                Some(LabItem::Label(text)) => Some(match text.trim().parse::<i64>() {
+                    Ok(id) => EngineLabItem::Id(id),
+                    Err(_) => EngineLabItem::Label(text.trim()),
+                }),
             };
-            let result = context.run(
-                &CheckedQuery::fixed(LAB_RESULTS_SQL),
-                &[
-                    optional(args.patient_id),
-                    itemid,
-                    label,
-                    SqlValue::BigInt(limit),
-                ],
-            )?;
+            let result = context.run_tool(ToolQuery::LabResults {
+                patient_id: args.patient_id,
+                item,
+                limit,
+            })?;
             Ok(table_output(context, &result))
         })
         .await
@@ -390,10 +397,7 @@ impl M4Server {
             cancel,
             move |context| {
                 let limit = limit_arg(args.limit, 10)?;
-                let result = context.run(
-                    &CheckedQuery::fixed(RACE_DISTRIBUTION_SQL),
-                    &[SqlValue::BigInt(limit)],
-                )?;
+                let result = context.run_tool(ToolQuery::RaceDistribution { limit })?;
                 Ok(table_output(context, &result))
             },
         )

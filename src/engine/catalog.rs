@@ -1,20 +1,20 @@
-//! The catalog: which tables a data set has, their columns, and resolving a
-//! table name someone typed to a real table — never by pasting it into SQL.
+//! Engine-neutral catalog types, and resolving a table name someone typed to a
+//! real table from the engine's list — never by pasting it into SQL.
 
 use std::fmt;
 
-use super::{CheckedQuery, Database, QueryError};
-
-/// Schemas that hold m4's own bookkeeping, not MIMIC data.
-const HIDDEN_SCHEMAS: &[&str] = &["m4_meta"];
+use super::QueryError;
 
 /// A table and its size.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TableSummary {
     pub schema: String,
     pub table: String,
-    /// Rows as DuckDB's storage reports them (exact for tables m4 loaded).
+    /// Rows as the engine's storage reports them (exact for tables m4 loaded).
     pub rows: i64,
+    /// What a row is, in a sentence, when the data set documents it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl TableSummary {
@@ -31,6 +31,9 @@ pub struct ColumnInfo {
     #[serde(rename = "type")]
     pub type_name: String,
     pub nullable: bool,
+    /// What the column holds (units, links), when the data set documents it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// A table's columns.
@@ -47,94 +50,9 @@ impl fmt::Display for TableSummary {
     }
 }
 
-impl Database {
-    /// Every data table, schema-qualified, in name order.
-    pub fn tables(&self) -> Result<Vec<TableSummary>, QueryError> {
-        let connection = self.connect()?;
-        let mut statement = connection
-            .prepare(
-                "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() \
-                 WHERE NOT internal AND database_name = current_database() \
-                 ORDER BY schema_name, table_name",
-            )
-            .map_err(internal)?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok(TableSummary {
-                    schema: row.get(0)?,
-                    table: row.get(1)?,
-                    rows: row.get(2)?,
-                })
-            })
-            .map_err(internal)?;
-        let mut tables = Vec::new();
-        for table in rows {
-            let table = table.map_err(internal)?;
-            if !HIDDEN_SCHEMAS.contains(&table.schema.as_str()) {
-                tables.push(table);
-            }
-        }
-        Ok(tables)
-    }
-
-    /// Resolves `name` (`mimiciv_hosp.patients`, `hosp.patients`, or a bare
-    /// `patients` when only one schema has it; any case, quotes allowed) to a
-    /// real table, or explains with the closest real names.
-    pub fn resolve_table(&self, name: &str) -> Result<TableSummary, QueryError> {
-        let tables = self.tables()?;
-        resolve_in(&tables, name)
-    }
-
-    /// The columns of a resolved table.
-    pub fn table_info(&self, table: &TableSummary) -> Result<TableInfo, QueryError> {
-        let connection = self.connect()?;
-        let mut statement = connection
-            .prepare(
-                "SELECT column_name, data_type, is_nullable FROM duckdb_columns() \
-                 WHERE database_name = current_database() AND schema_name = ? AND table_name = ? \
-                 ORDER BY column_index",
-            )
-            .map_err(internal)?;
-        let rows = statement
-            .query_map([&table.schema, &table.table], |row| {
-                Ok(ColumnInfo {
-                    name: row.get(0)?,
-                    type_name: row.get(1)?,
-                    nullable: row.get(2)?,
-                })
-            })
-            .map_err(internal)?;
-        let columns = rows.collect::<Result<Vec<_>, _>>().map_err(internal)?;
-        Ok(TableInfo {
-            summary: table.clone(),
-            columns,
-        })
-    }
-}
-
-impl CheckedQuery {
-    /// `SELECT * FROM <table> LIMIT n` for a table that came from the catalog;
-    /// identifiers are quoted, so no typed text reaches the SQL.
-    pub fn sample_rows(table: &TableSummary, limit: u32) -> CheckedQuery {
-        CheckedQuery::from_catalog(format!(
-            "SELECT * FROM {}.{} LIMIT {limit}",
-            quote_identifier(&table.schema),
-            quote_identifier(&table.table)
-        ))
-    }
-}
-
-fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn internal(error: duckdb::Error) -> QueryError {
-    QueryError::Internal {
-        message: format!("catalog query failed: {error}"),
-    }
-}
-
-fn resolve_in(tables: &[TableSummary], name: &str) -> Result<TableSummary, QueryError> {
+/// Resolves `name` against `tables`: `schema.table`, PhysioNet's folder-style
+/// `hosp.patients`, or a bare name that only one schema has; any case, quotes allowed.
+pub fn resolve_table(tables: &[TableSummary], name: &str) -> Result<TableSummary, QueryError> {
     let wanted: String = name
         .trim()
         .chars()
@@ -223,6 +141,7 @@ mod tests {
             schema: schema.into(),
             table: table.into(),
             rows: 1,
+            description: None,
         })
         .collect()
     }
@@ -235,19 +154,21 @@ mod tests {
             "hosp.patients",
             "\"MIMICIV_HOSP\".\"PATIENTS\"",
         ] {
-            let found = resolve_in(&catalog(), typed).unwrap();
+            let found = resolve_table(&catalog(), typed).unwrap();
             assert_eq!(found.qualified_name(), "mimiciv_hosp.patients", "{typed}");
         }
     }
 
     #[test]
     fn unknown_table_gets_the_closest_real_names() {
-        let error = resolve_in(&catalog(), "patient").unwrap_err().to_string();
+        let error = resolve_table(&catalog(), "patient")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("Did you mean `mimiciv_hosp.patients`"),
             "{error}"
         );
-        let error = resolve_in(&catalog(), "icu.icustay")
+        let error = resolve_table(&catalog(), "icu.icustay")
             .unwrap_err()
             .to_string();
         assert!(error.contains("`mimiciv_icu.icustays`"), "{error}");
@@ -255,7 +176,9 @@ mod tests {
 
     #[test]
     fn unknown_table_with_nothing_close_says_where_to_look() {
-        let error = resolve_in(&catalog(), "zzzzzzzz").unwrap_err().to_string();
+        let error = resolve_table(&catalog(), "zzzzzzzz")
+            .unwrap_err()
+            .to_string();
         assert!(!error.contains("Did you mean"), "{error}");
         assert!(error.contains("get_database_schema"), "{error}");
     }

@@ -1,0 +1,250 @@
+//! The DuckDB engine: a data set's DuckDB file opened read-only and locked
+//! down, its statement check, its streaming executor, its catalog and the
+//! DuckDB-dialect SQL of the convenience tools. Reached only through
+//! [`crate::engine::Engine`]; opens nothing read-write.
+//!
+//! # The wall
+//! The statement check ([`check`]) is the courtesy: it explains a refusal
+//! before anything runs. The engine is the wall, and holds on its own:
+//! - DuckDB's own configuration, set before the instance opens and then locked
+//!   (`lock_configuration`): read-only access mode, external access off (no file
+//!   reads or writes, no `COPY`, no `ATTACH` of files), extension auto-install and
+//!   auto-load off, community extensions off, a memory limit, a thread cap, and a
+//!   cap on temporary disk in a spill folder of this process's own. `SET`,
+//!   `INSTALL`, `LOAD`, `COPY ... TO`, `read_text('/etc/...')` and `ATTACH` of a
+//!   file are refused by DuckDB itself (tested by running them past the check).
+//! - What DuckDB allows on a read-only database is closed by the executor:
+//!   temporary tables and macros (DuckDB's temp catalog stays writable) and
+//!   `ATTACH ':memory:'`. The executor runs a text only after DuckDB's parser, on
+//!   the session's own connection, found it to be exactly one SELECT-shaped
+//!   statement calling only allowed table functions; so a `CREATE`, an `ATTACH`
+//!   or a second statement never reaches `prepare` (which would run every
+//!   statement but the last). Each session also gets a fresh connection that is
+//!   dropped afterwards, so nothing a query made outlives it.
+
+mod catalog;
+mod check;
+mod execute;
+mod sql;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ::duckdb::{AccessMode, Config, Connection};
+
+use super::{
+    Canceller, CheckedQuery, Engine, EngineId, Limits, QueryError, QueryResult, Session, TableInfo,
+    TableSummary, ToolQuery,
+};
+
+pub use check::{ALLOWED_TABLE_FUNCTIONS, MAX_SQL_BYTES};
+
+/// How a DuckDB file is opened for serving.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// DuckDB's memory limit, in bytes.
+    pub memory_limit: u64,
+    /// Cap on temporary disk (spilled sorts, joins and aggregates), in bytes; 0 turns spilling off.
+    pub max_temp_size: u64,
+    /// Worker threads for one instance.
+    pub threads: usize,
+    /// Folder for spill files, private to this process: removed when the engine
+    /// closes, and never a build's temporary name.
+    pub spill_dir: PathBuf,
+}
+
+/// A data set's DuckDB database, opened read-only and locked down.
+///
+/// One DuckDB instance per file per process; each session runs on its own
+/// connection cloned from it, so queries run side by side and one can be
+/// interrupted without touching the others.
+pub struct DuckDbEngine {
+    id: EngineId,
+    path: PathBuf,
+    spill_dir: PathBuf,
+    max_temp_size: u64,
+    // A std Mutex is right here: the critical section is a clone that never awaits.
+    root: Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for DuckDbEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDbEngine")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl DuckDbEngine {
+    /// Opens `path` read-only with external access, extension loading and
+    /// configuration changes all switched off, within `options`' bounds.
+    ///
+    /// Read-only mode takes a shared lock, so any number of m4 processes (Claude
+    /// Desktop starts several) can serve the same file at once.
+    pub fn open(path: &Path, options: &Options) -> Result<DuckDbEngine, QueryError> {
+        let open_error = |message: String| QueryError::Open {
+            path: path.display().to_string(),
+            message,
+            hint: "run `m4 status` to check the data set, and `m4 init <dataset>` to (re)build it"
+                .to_string(),
+        };
+        if !path.is_file() {
+            return Err(open_error("the file does not exist".to_string()));
+        }
+        let spill = options.spill_dir.display().to_string();
+        // The temp directory first: DuckDB refuses to change it once external
+        // access is off. Its size cap is set after the instance is up, because
+        // DuckDB (2.0) ignores `max_temp_directory_size` given at open time;
+        // the configuration is locked only after that.
+        let config = Config::default()
+            .access_mode(AccessMode::ReadOnly)
+            .and_then(|c| {
+                if options.max_temp_size == 0 {
+                    c.with("temp_directory", "")
+                } else {
+                    c.with("temp_directory", &spill)
+                }
+            })
+            .and_then(|c| c.enable_external_access(false))
+            .and_then(|c| c.enable_autoload_extension(false))
+            .and_then(|c| c.with("autoinstall_known_extensions", "false"))
+            .and_then(|c| c.with("allow_community_extensions", "false"))
+            .and_then(|c| c.max_memory(&format!("{}B", options.memory_limit)))
+            .and_then(|c| c.threads(options.threads.max(1) as i64))
+            .map_err(|e| open_error(e.to_string()))?;
+        let connection =
+            Connection::open_with_flags(path, config).map_err(|e| open_error(e.to_string()))?;
+        connection
+            .execute_batch(&format!(
+                "SET max_temp_directory_size = '{}B'; SET lock_configuration = true;",
+                options.max_temp_size
+            ))
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(DuckDbEngine {
+            id: EngineId::fresh(),
+            path: path.to_path_buf(),
+            spill_dir: options.spill_dir.clone(),
+            max_temp_size: options.max_temp_size,
+            root: Mutex::new(Some(connection)),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(&self) -> Result<Connection, QueryError> {
+        let root = self
+            .root
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let root = root.as_ref().ok_or_else(|| QueryError::Internal {
+            message: "the database is closed".to_string(),
+        })?;
+        root.try_clone().map_err(|e| QueryError::Internal {
+            message: format!("could not open a connection: {e}"),
+        })
+    }
+
+    /// A session on a fresh connection.
+    fn session(&self) -> Result<DuckDbSession, QueryError> {
+        let connection = self.connect()?;
+        let interrupt = connection.interrupt_handle();
+        Ok(DuckDbSession {
+            engine: self.id,
+            connection,
+            canceller: Canceller::new(move || interrupt.interrupt()),
+            checked: None,
+            max_temp_size: self.max_temp_size,
+        })
+    }
+}
+
+impl Drop for DuckDbEngine {
+    fn drop(&mut self) {
+        // Close the instance first, so DuckDB lets go of its spill files.
+        drop(
+            self.root
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
+        if self.spill_dir.exists()
+            && let Err(error) = std::fs::remove_dir_all(&self.spill_dir)
+        {
+            tracing::warn!(dir = %self.spill_dir.display(), %error, "could not remove the spill folder");
+        }
+    }
+}
+
+impl Engine for DuckDbEngine {
+    fn id(&self) -> EngineId {
+        self.id
+    }
+
+    fn dialect(&self) -> &'static str {
+        "DuckDB"
+    }
+
+    fn tables(&self) -> Result<Vec<TableSummary>, QueryError> {
+        catalog::tables(&self.connect()?)
+    }
+
+    fn table_info(&self, table: &TableSummary) -> Result<TableInfo, QueryError> {
+        catalog::table_info(&self.connect()?, table)
+    }
+
+    fn tool_query(&self, query: ToolQuery<'_>) -> Result<CheckedQuery, QueryError> {
+        let (sql, params) = sql::tool_query(query);
+        Ok(CheckedQuery::new(self.id, sql, params))
+    }
+
+    fn begin(&self) -> Result<Box<dyn Session>, QueryError> {
+        Ok(Box::new(self.session()?))
+    }
+}
+
+/// One query on its own connection.
+struct DuckDbSession {
+    engine: EngineId,
+    connection: Connection,
+    canceller: Canceller,
+    /// The text this session's check accepted, so the executor need not parse it again.
+    checked: Option<String>,
+    max_temp_size: u64,
+}
+
+impl Session for DuckDbSession {
+    fn canceller(&self) -> Canceller {
+        self.canceller.clone()
+    }
+
+    fn check(&mut self, sql: &str) -> Result<CheckedQuery, QueryError> {
+        check::check(&self.connection, sql)?;
+        self.checked = Some(sql.to_string());
+        Ok(CheckedQuery::new(self.engine, sql.to_string(), Vec::new()))
+    }
+
+    fn execute(
+        self: Box<Self>,
+        query: &CheckedQuery,
+        limits: &Limits,
+    ) -> Result<QueryResult, QueryError> {
+        if query.engine() != self.engine {
+            return Err(QueryError::Internal {
+                message: "a query checked by another engine was refused".to_string(),
+            });
+        }
+        // The executor is a wall of its own: whatever made this query, it runs
+        // only one SELECT-shaped statement that DuckDB's parser has seen here.
+        if self.checked.as_deref() != Some(query.sql()) {
+            check::check(&self.connection, query.sql())?;
+        }
+        execute::collect(&self.connection, query, limits, self.max_temp_size)
+    }
+}
+
+#[cfg(test)]
+mod tests;
