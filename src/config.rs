@@ -63,6 +63,9 @@ pub const M4_MIMIC_DEMO_URL: &str = "M4_MIMIC_DEMO_URL";
 
 /// Path of the real MIMIC-IV demo used by the integration tests (set by `.ci/run`).
 pub const M4_TEST_DEMO_DIR: &str = "M4_TEST_DEMO_DIR";
+/// Internal, for the tests: milliseconds without a byte before a download attempt is
+/// abandoned and resumed (default 30 s), so a stalled-server test ends in a second.
+pub const M4_TEST_DOWNLOAD_IDLE_MS: &str = "M4_TEST_DOWNLOAD_IDLE_MS";
 
 /// Default row cap: enough for a model to see a distribution or a cohort sample,
 /// small enough that a result fits comfortably in a chat's context window.
@@ -156,6 +159,16 @@ pub fn mimic_demo_url() -> Option<String> {
         .ok()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The download idle limit from `M4_TEST_DOWNLOAD_IDLE_MS`, if set to a positive number.
+/// Read when `m4 init` downloads, like [`mimic_demo_url`].
+pub fn download_idle_override() -> Option<Duration> {
+    std::env::var(M4_TEST_DOWNLOAD_IDLE_MS)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
 }
 
 /// Parses a whole number in `1..=max`, or returns `default` when the variable is unset.

@@ -27,6 +27,7 @@
 mod checksum;
 mod download;
 mod load;
+mod lock;
 mod progress;
 pub(crate) mod registry;
 pub mod schema;
@@ -37,6 +38,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use lock::ensure;
 pub use registry::Source;
 pub use status::{DatabaseInfo, DatasetStatus, TableInfo, status};
 
@@ -273,6 +275,7 @@ pub fn init(
     std::fs::create_dir_all(data_dir)
         .map_err(|e| DatasetError::io("create the data folder", data_dir, e))?;
     let progress = progress::Progress::new();
+    let _lock = lock::BuildLock::acquire(data_dir, spec, &progress)?;
     let outcome = match (spec.source, &options.src) {
         (Source::Generated, _) => {
             if options.src.is_some() {

@@ -95,7 +95,7 @@ fn open_database(
             "no data set is initialised; building the SYNTHETIC data set in {} (run `m4 init mimic-iv-demo` for real data)",
             settings.data_dir.display()
         );
-        datasets::init(&settings.data_dir, spec, &datasets::InitOptions::default())?;
+        datasets::ensure(&settings.data_dir, spec)?;
     }
     Ok(Database::open_read_only(
         &path,
