@@ -137,8 +137,14 @@ fn config_claude_keeps_the_rest_of_the_users_file_byte_for_byte() {
     assert!(after.starts_with(head), "{after}");
     assert!(after.ends_with(tail), "{after}");
     let added = &after[head.len()..after.len() - tail.len()];
-    assert!(added.starts_with(",\n    \"m4\": {\n      \"command\": "), "{added}");
-    assert_eq!(read_json(&file)["mcpServers"]["m4"]["args"], json!(["serve"]));
+    assert!(
+        added.starts_with(",\n    \"m4\": {\n      \"command\": "),
+        "{added}"
+    );
+    assert_eq!(
+        read_json(&file)["mcpServers"]["m4"]["args"],
+        json!(["serve"])
+    );
 }
 
 #[test]

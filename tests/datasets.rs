@@ -999,8 +999,7 @@ fn download_resumes_after_the_server_goes_silent_mid_body() {
 }
 
 #[test]
-fn download_from_a_server_that_always_goes_silent_fails_naming_the_file_and_the_mirror_variable()
-{
+fn download_from_a_server_that_always_goes_silent_fails_naming_the_file_and_the_mirror_variable() {
     let Some(demo) = demo_source_dir(
         "download_from_a_server_that_always_goes_silent_fails_naming_the_file_and_the_mirror_variable",
     ) else {
@@ -1178,8 +1177,7 @@ fn first_use_waits_for_a_running_build_and_uses_what_it_built() {
     let data = tempfile::tempdir().expect("tempdir");
     let lock = hold_build_lock(data.path(), "synthetic");
     let mut query = Running::spawn(
-        m4_command(data.path())
-            .args(["query", "select count(*) AS n from mimiciv_hosp.patients"]),
+        m4_command(data.path()).args(["query", "select count(*) AS n from mimiciv_hosp.patients"]),
     );
     query.wait_for("waiting for another build of `synthetic`");
     // The holder finishes its build: here, a copy of the shared one.
@@ -1188,8 +1186,14 @@ fn first_use_waits_for_a_running_build_and_uses_what_it_built() {
     let (ok, out, err) = query.finish();
     assert!(ok, "{err}");
     assert!(out.contains("| 100 |"), "{out}");
-    assert!(err.contains("built by the other process meanwhile"), "{err}");
-    assert!(!err.contains("generating SYNTHETIC"), "no second build: {err}");
+    assert!(
+        err.contains("built by the other process meanwhile"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("generating SYNTHETIC"),
+        "no second build: {err}"
+    );
 }
 
 #[test]
@@ -1201,7 +1205,10 @@ fn two_first_uses_at_once_build_the_synthetic_set_once() {
     let (a_ok, a_out, a_err) = a.finish();
     let (b_ok, b_out, b_err) = b.finish();
     assert!(a_ok && b_ok, "{a_err}\n---\n{b_err}");
-    assert!(a_out.contains("| 100 |") && b_out.contains("| 100 |"), "{a_out}{b_out}");
+    assert!(
+        a_out.contains("| 100 |") && b_out.contains("| 100 |"),
+        "{a_out}{b_out}"
+    );
     let builds = [&a_err, &b_err]
         .iter()
         .filter(|err| err.contains("generating SYNTHETIC"))

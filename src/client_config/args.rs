@@ -4,6 +4,7 @@
 //! (`entry`) nor touch any file (`write`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::ClientConfigError;
 use super::entry::absolute;
@@ -106,7 +107,6 @@ impl Client {
     }
 }
 
-
 /// The `env` block the flags ask for, checked.
 pub fn entry_env(args: &ConfigArgs) -> Result<BTreeMap<String, String>, ClientConfigError> {
     let mut env = BTreeMap::new();
@@ -192,10 +192,9 @@ fn check_url(flag: &'static str, value: &str, hint: &'static str) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
-
 
     fn args() -> ConfigArgs {
         ConfigArgs {
@@ -213,7 +212,6 @@ mod tests {
             data_dir: None,
         }
     }
-
 
     #[test]
     fn oauth2_flags_become_m4_variables() {
@@ -235,7 +233,6 @@ mod tests {
         assert!(!env.contains_key(config::M4_OAUTH2_TOKEN));
     }
 
-
     #[test]
     fn oauth2_without_issuer_or_audience_names_the_missing_flag() {
         let mut a = args();
@@ -249,7 +246,6 @@ mod tests {
         assert!(err.contains("`--oauth2-audience`"), "{err}");
     }
 
-
     #[test]
     fn oauth2_flag_without_enable_is_an_error() {
         let mut a = args();
@@ -261,7 +257,6 @@ mod tests {
         );
     }
 
-
     #[test]
     fn issuer_must_be_an_http_url() {
         let mut a = args();
@@ -271,7 +266,6 @@ mod tests {
         let err = entry_env(&a).unwrap_err().to_string();
         assert!(err.contains("`example.okta.com`"), "{err}");
     }
-
 
     #[test]
     fn unknown_dataset_is_rejected_and_relative_data_dir_made_absolute() {
@@ -285,7 +279,6 @@ mod tests {
         assert!(Path::new(&env[config::M4_DATA_DIR]).is_absolute());
     }
 
-
     #[test]
     fn client_names_parse_and_typos_get_a_suggestion() {
         assert_eq!(Client::from_name("claude").unwrap(), Client::ClaudeDesktop);
@@ -293,5 +286,4 @@ mod tests {
         let err = Client::from_name("cursr").unwrap_err().to_string();
         assert!(err.contains("did you mean `cursor`"), "{err}");
     }
-
 }

@@ -72,7 +72,6 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-
 pub(super) fn absolute(path: &Path) -> Result<PathBuf, ClientConfigError> {
     if let Ok(canonical) = path.canonicalize() {
         return Ok(strip_verbatim(canonical));
@@ -102,7 +101,6 @@ pub fn current_binary() -> Result<PathBuf, ClientConfigError> {
     Ok(exe.canonicalize().map(strip_verbatim).unwrap_or(exe))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +119,4 @@ mod tests {
         );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
-
 }

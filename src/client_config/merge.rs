@@ -17,7 +17,6 @@ pub enum MergeError {
     NotAnObject { key: String },
 }
 
-
 /// What merging did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Merge {
@@ -210,12 +209,6 @@ mod tests {
         assert!(err.to_string().contains("`mcpServers`"), "{err}");
     }
 
-
-
-
-
-
-
     fn any_server() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         (
@@ -268,14 +261,14 @@ mod tests {
         }
     }
 
-
     #[test]
     fn merge_keeps_the_users_key_order_and_layout_byte_for_byte() {
         // Four-space indent, keys in no sorted order, no final newline.
         let before_close = "{\n    \"mcpServers\": {\n        \"zeta\": {\n            \"env\": {\n                \"B\": \"1\",\n                \"A\": \"2\"\n            },\n            \"command\": \"z\",\n            \"args\": []\n        }";
         let after_close = "\n    },\n    \"globalShortcut\": \"Ctrl+Space\"\n}";
         let existing = format!("{before_close}{after_close}");
-        let Merge::Added(text) = merge_entry(Some(&existing), "mcpServers", "m4", &entry()).unwrap()
+        let Merge::Added(text) =
+            merge_entry(Some(&existing), "mcpServers", "m4", &entry()).unwrap()
         else {
             panic!("expected Added")
         };
@@ -286,7 +279,8 @@ mod tests {
     #[test]
     fn an_updated_entry_keeps_its_place_and_crlf_files_stay_crlf() {
         let existing = "{\r\n\t\"mcpServers\": {\r\n\t\t\"b\": {},\r\n\t\t\"m4\": {},\r\n\t\t\"a\": {}\r\n\t}\r\n}\r\n";
-        let Merge::Updated(text) = merge_entry(Some(existing), "mcpServers", "m4", &entry()).unwrap()
+        let Merge::Updated(text) =
+            merge_entry(Some(existing), "mcpServers", "m4", &entry()).unwrap()
         else {
             panic!("expected Updated")
         };
@@ -298,7 +292,8 @@ mod tests {
 
     #[test]
     fn an_entry_with_the_same_content_in_another_key_order_is_unchanged() {
-        let existing = r#"{"mcpServers": {"m4": {"args": ["serve"], "command": "/opt/m4/bin/m4"}}}"#;
+        let existing =
+            r#"{"mcpServers": {"m4": {"args": ["serve"], "command": "/opt/m4/bin/m4"}}}"#;
         assert_eq!(
             merge_entry(Some(existing), "mcpServers", "m4", &entry()).unwrap(),
             Merge::Unchanged

@@ -30,8 +30,8 @@ use serde_json::{Map, json};
 
 pub use args::{Client, ConfigArgs, entry_env};
 pub use entry::{ServerEntry, current_binary};
-pub use merge::{Merge, MergeError, merge_entry};
 use merge::pretty;
+pub use merge::{Merge, MergeError, merge_entry};
 pub use write::{WriteReport, claude_desktop_config_path, write_entry};
 
 use crate::{config, datasets};
@@ -115,7 +115,6 @@ pub enum ClientConfigError {
         cause: std::io::Error,
     },
 }
-
 
 /// Runs `m4 config`.
 pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {

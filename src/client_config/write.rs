@@ -124,4 +124,3 @@ pub fn write_entry(
         backup,
     })
 }
-

@@ -304,7 +304,10 @@ fn attempt(
 fn describe(error: &ureq::Error, idle: Duration) -> String {
     match error {
         ureq::Error::Timeout(ureq::Timeout::PerRead) => {
-            format!("no data for {:.1} s: the transfer stalled", idle.as_secs_f64())
+            format!(
+                "no data for {:.1} s: the transfer stalled",
+                idle.as_secs_f64()
+            )
         }
         other => other.to_string(),
     }

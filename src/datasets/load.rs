@@ -433,7 +433,10 @@ mod tests {
         let folder = {
             let temp = TempDatabase::new(dir.path(), spec).expect("temp");
             assert!(temp.path.starts_with(dir.path()));
-            assert_ne!(temp.path, with_suffix(&database_path(dir.path(), spec), ".tmp"));
+            assert_ne!(
+                temp.path,
+                with_suffix(&database_path(dir.path(), spec), ".tmp")
+            );
             fs::write(&temp.path, b"partial").expect("write");
             fs::write(with_suffix(&temp.path, ".wal"), b"wal").expect("write");
             temp.dir.path().to_path_buf()

@@ -107,9 +107,7 @@ impl Drop for BuildLock {
 fn holder(file: &mut File) -> String {
     let mut text = String::new();
     // Windows locks are mandatory: the holder's note cannot be read there.
-    let read = file
-        .rewind()
-        .and_then(|()| file.read_to_string(&mut text));
+    let read = file.rewind().and_then(|()| file.read_to_string(&mut text));
     let text = text.trim();
     match read {
         Ok(_) if !text.is_empty() => format!("held by {}", text.replace('\n', ": ")),
@@ -125,7 +123,12 @@ fn write_holder(file: &mut File) -> std::io::Result<()> {
     }
     file.set_len(0)?;
     file.rewind()?;
-    write!(file, "pid {}\n{}\n", std::process::id(), command.replace('\n', " "))?;
+    write!(
+        file,
+        "pid {}\n{}\n",
+        std::process::id(),
+        command.replace('\n', " ")
+    )?;
     file.flush()
 }
 
@@ -238,7 +241,9 @@ mod tests {
     #[test]
     fn stale_builds_of_this_data_set_are_removed_and_others_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let stale = build_dir(dir.path(), synthetic()).expect("build dir").keep();
+        let stale = build_dir(dir.path(), synthetic())
+            .expect("build dir")
+            .keep();
         fs::write(stale.join("synthetic.duckdb"), b"half").expect("write");
         let stale_file = dir.path().join(".synthetic.build-x.duckdb.wal");
         fs::write(&stale_file, b"wal").expect("write");

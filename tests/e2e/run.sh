@@ -68,6 +68,10 @@ fail() {
   if [ -n "${2:-}" ] && [ -s "$2" ]; then sed 's/^/    | /' "$2" | tail -n 40; fi
 }
 
+# `-q` keeps the Inspector's own chatter (and the server's stderr) out of $work/err.txt;
+# a check that needs the server's stderr empties it for its call.
+inspector_quiet=(-q)
+
 # Runs the Inspector CLI on a fresh m4 server. $1: pass name, $2: env file (KEY=VALUE
 # lines), rest: Inspector options. The server command comes first: `--tool-arg`
 # takes several values and would swallow anything after it.
@@ -79,7 +83,7 @@ inspector() {
   # npx from inside tests/e2e: with npm 11, `npx --prefix tests/e2e` run from
   # elsewhere does not find the locally installed bin.
   (cd "$here" && npx --no-install @modelcontextprotocol/inspector --cli \
-    "${env_args[@]}" "$binary" serve --format json -q --connect-timeout 60000 "$@") \
+    "${env_args[@]}" "$binary" serve --format json "${inspector_quiet[@]}" --connect-timeout 60000 "$@") \
     > "$work/out.json" 2> "$work/err.txt"
 }
 
@@ -197,11 +201,12 @@ EOF
 }
 
 # A tools/call that auth must refuse, and the refusal m4 must state: the server
-# refuses to start (its stderr, passed on by the Inspector) or answers a tool
-# error. A crash, a missing binary or a timeout states no refusal and fails.
-# $1: label, $2: env file, $3: the refusal text.
+# refuses to start (its stderr, which the Inspector passes on without `-q`) or
+# answers a tool error. A crash, a missing binary or a timeout states no refusal
+# and fails. $1: label, $2: env file, $3: the refusal text.
 inspector_refused() {
   local label=$1 env_file=$2 refusal=$3
+  local inspector_quiet=()
   inspector "$label" "$env_file" --method tools/call --tool-name execute_query \
     --tool-arg "sql_query=select count(*) as n from mimiciv_hosp.patients"
   local got=$?
