@@ -17,6 +17,7 @@
 //! - `download`: resumable HTTP download of the open demo.
 //! - `load`: csv.gz files in PhysioNet's layout → a DuckDB file, built aside and renamed.
 //! - `synthetic`: a deterministic generator writing PhysioNet-layout files for `load`.
+//! - `lock`: one build at a time per data set (`<name>.lock`), in unique build folders.
 //! - `status`: what `m4 status` reports, read from each database's `m4_meta` schema.
 //! - `progress`: progress on stderr (a bar on a terminal, plain lines otherwise).
 //!
