@@ -91,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let options = datasets::InitOptions {
                 src,
                 base_url: settings.demo_url.clone(),
+                download_idle: settings.download_idle,
             };
             let report = datasets::init(&settings.data_dir, spec, &options)?;
             eprintln!("{report}");

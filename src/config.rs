@@ -67,6 +67,10 @@ pub const M4_OAUTH2_TOKEN: &str = "M4_OAUTH2_TOKEN";
 /// proxy), laid out as PhysioNet's `https://physionet.org/files/mimic-iv-demo/2.2/`.
 pub const M4_MIMIC_DEMO_URL: &str = "M4_MIMIC_DEMO_URL";
 
+/// Internal, for the tests: milliseconds without a byte before a download attempt is
+/// abandoned and resumed (default 30 s), so a stalled-server test ends in a second.
+pub const M4_TEST_DOWNLOAD_IDLE_MS: &str = "M4_TEST_DOWNLOAD_IDLE_MS";
+
 /// Default row cap: enough for a model to see a distribution or a cohort sample,
 /// small enough that a result fits comfortably in a chat's context window.
 pub const DEFAULT_MAX_ROWS: usize = 1_000;
@@ -115,6 +119,9 @@ pub struct Settings {
     pub threads: usize,
     /// The demo download mirror (`M4_MIMIC_DEMO_URL`), if set.
     pub demo_url: Option<String>,
+    /// How long a download may go without a byte before the attempt is resumed
+    /// (`M4_TEST_DOWNLOAD_IDLE_MS`, for the tests; `None`: the downloader's default).
+    pub download_idle: Option<Duration>,
 }
 
 impl Settings {
@@ -147,6 +154,10 @@ impl Settings {
             max_temp_size: parse_byte_size(&lookup, M4_MAX_TEMP_SIZE, DEFAULT_MAX_TEMP_SIZE, 0)?,
             threads: parse_positive(&lookup, M4_THREADS, default_threads, 1024)?,
             demo_url: nonempty(M4_MIMIC_DEMO_URL).map(|v| v.trim().to_string()),
+            download_idle: nonempty(M4_TEST_DOWNLOAD_IDLE_MS)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis),
         })
     }
 }

@@ -93,6 +93,61 @@ fn config_claude_keeps_other_servers_and_settings_and_backs_up_the_old_file() {
 }
 
 #[test]
+fn config_claude_keeps_the_rest_of_the_users_file_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("claude_desktop_config.json");
+    // Laid out as Claude Desktop writes it (two-space JSON), keys in the user's
+    // order, which is not sorted at any level.
+    let head = r#"{
+  "mcpServers": {
+    "zotero": {
+      "command": "uvx",
+      "env": {
+        "ZOTERO_LOCAL": "true",
+        "API_KEY": "k"
+      },
+      "args": [
+        "zotero-mcp"
+      ]
+    },
+    "filesystem": {
+      "command": "npx",
+      "args": [
+        "-y",
+        "@modelcontextprotocol/server-filesystem",
+        "/Users/me"
+      ]
+    }"#;
+    let tail = r#"
+  },
+  "globalShortcut": "Alt+Space",
+  "darkMode": true,
+  "windowBounds": {
+    "y": 10,
+    "x": 20
+  }
+}
+"#;
+    std::fs::write(&file, format!("{head}{tail}")).unwrap();
+
+    let (ok, _, err) = config_claude(dir.path(), &file, &[]);
+
+    assert!(ok, "stderr:\n{err}");
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.starts_with(head), "{after}");
+    assert!(after.ends_with(tail), "{after}");
+    let added = &after[head.len()..after.len() - tail.len()];
+    assert!(
+        added.starts_with(",\n    \"m4\": {\n      \"command\": "),
+        "{added}"
+    );
+    assert_eq!(
+        read_json(&file)["mcpServers"]["m4"]["args"],
+        json!(["serve"])
+    );
+}
+
+#[test]
 fn config_claude_twice_changes_nothing_the_second_time_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("claude_desktop_config.json");

@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use duckdb::{AccessMode, Config, Connection};
 use sha2::{Digest, Sha256};
@@ -34,6 +35,24 @@ fn init_demo_from(data_dir: &Path, src: &Path) -> Output {
 fn assert_nothing_left(data_dir: &Path) {
     let left = leftovers(data_dir);
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// `m4 init DATASET --src SRC` into a fresh data folder must fail with exit status
+/// 2 and a message containing every one of `needles`, build no database and leave
+/// nothing behind. Returns the message.
+fn assert_init_fails(dataset: &str, src: &Path, needles: &[&str]) -> String {
+    let data = tempfile::tempdir().expect("tempdir");
+    let output = run(m4_command(data.path())
+        .args(["init", dataset, "--src"])
+        .arg(src));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "`{needle}` not in: {err}");
+    }
+    assert!(!data.path().join(format!("{dataset}.duckdb")).exists());
+    assert_nothing_left(data.path());
+    err
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -102,7 +121,8 @@ fn schema_of(relative: &str) -> (&'static str, String) {
     (schema, table.to_string())
 }
 
-/// Files whose name ends in `.tmp`, `.wal` or `.part` anywhere under `dir`.
+/// Files whose name ends in `.tmp`, `.wal` or `.part`, and build folders
+/// (`.<name>.build-XXXXXX`), anywhere under `dir`.
 fn leftovers(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
@@ -111,7 +131,12 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
     for entry in entries.flatten() {
         let path = entry.path();
         let name = path.to_string_lossy().to_string();
-        if name.ends_with(".tmp") || name.ends_with(".wal") || name.ends_with(".part") {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        if name.ends_with(".tmp")
+            || name.ends_with(".wal")
+            || name.ends_with(".part")
+            || file_name.contains(".build-")
+        {
             found.push(path.clone());
         }
         if path.is_dir() {
@@ -462,15 +487,11 @@ fn checksum_mismatch_fails_naming_the_file() {
     let mut altered = fs::read(src.path().join("hosp/admissions.csv.gz")).expect("read");
     altered.extend_from_slice(b"tampered");
     fs::write(src.path().join("hosp/admissions.csv.gz"), altered).expect("write");
-    let data = tempfile::tempdir().expect("tempdir");
-
-    let output = init_demo_from(data.path(), src.path());
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let err = stderr(&output);
-    assert!(err.contains("admissions.csv.gz"), "{err}");
-    assert!(err.contains("does not match its checksum"), "{err}");
-    assert!(!data.path().join("mimic-iv-demo.duckdb").exists());
-    assert_nothing_left(data.path());
+    assert_init_fails(
+        "mimic-iv-demo",
+        src.path(),
+        &["admissions.csv.gz", "does not match its checksum", "hint:"],
+    );
 }
 
 #[test]
@@ -482,15 +503,7 @@ fn truncated_gzip_fails_naming_the_file() {
     let path = src.path().join("hosp/labevents.csv.gz");
     let bytes = fs::read(&path).expect("read");
     fs::write(&path, &bytes[..bytes.len() / 3]).expect("truncate");
-    let data = tempfile::tempdir().expect("tempdir");
-
-    let output = init_demo_from(data.path(), src.path());
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let err = stderr(&output);
-    assert!(err.contains("labevents.csv.gz"), "{err}");
-    assert!(err.contains("hint:"), "{err}");
-    assert!(!data.path().join("mimic-iv-demo.duckdb").exists());
-    assert_nothing_left(data.path());
+    assert_init_fails("mimic-iv-demo", src.path(), &["labevents.csv.gz", "hint:"]);
 }
 
 #[test]
@@ -579,26 +592,21 @@ fn unknown_header_column_is_named_with_its_file() {
     )
     .expect("write");
     gz.finish().expect("finish");
-    let data = tempfile::tempdir().expect("tempdir");
-    let output = init_demo_from(data.path(), src.path());
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
-    assert!(err.contains("shoe_size"), "{err}");
-    assert!(err.contains("patients.csv.gz"), "{err}");
-    assert!(!data.path().join("mimic-iv-demo.duckdb").exists());
+    assert_init_fails(
+        "mimic-iv-demo",
+        src.path(),
+        &["shoe_size", "patients.csv.gz", "hint:"],
+    );
 }
 
 #[test]
 fn empty_source_folder_is_an_error_with_the_expected_layout() {
     let src = tempfile::tempdir().expect("tempdir");
-    let data = tempfile::tempdir().expect("tempdir");
-    let output = run(m4_command(data.path())
-        .args(["init", "mimic-iv", "--src"])
-        .arg(src.path()));
-    assert_eq!(output.status.code(), Some(2));
-    let err = stderr(&output);
-    assert!(err.contains("no MIMIC-IV table files found"), "{err}");
-    assert!(err.contains("hosp/patients.csv.gz"), "{err}");
+    assert_init_fails(
+        "mimic-iv",
+        src.path(),
+        &["no MIMIC-IV table files found", "hosp/patients.csv.gz"],
+    );
 }
 
 #[test]
@@ -618,33 +626,62 @@ fn full_mimic_without_src_explains_credentialed_access() {
 /// (path, range start) of every request a [`TestServer`] answered, in order.
 type RequestLog = Mutex<Vec<(String, Option<u64>)>>;
 
-/// A minimal HTTP/1.1 file server: GET with optional `Range: bytes=N-`, 404 for
-/// absent files, and for paths in `cut` a first response that promises the whole
-/// file but stops halfway.
+/// How a [`TestServer`] misbehaves for one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The first response promises the whole body, sends half and closes.
+    Cut,
+    /// The first response sends half the body, then goes silent with the
+    /// connection open until the client gives up.
+    Stall,
+    /// Every response sends its headers, then goes silent.
+    StallAlways,
+}
+
+/// A minimal HTTP/1.1 file server, one thread per connection: GET with optional
+/// `Range: bytes=N-`, 404 for absent files, and the given faults.
 struct TestServer {
     base_url: String,
     requests: Arc<RequestLog>,
 }
 
-fn serve(root: PathBuf, cut: Vec<String>) -> TestServer {
+fn serve(root: PathBuf, faults: Vec<(&str, Fault)>) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base_url = format!("http://{}/", listener.local_addr().expect("addr"));
     let requests = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&requests);
+    let faults: Vec<(String, Fault)> = faults
+        .into_iter()
+        .map(|(path, fault)| (path.to_string(), fault))
+        .collect();
+    let faults = Arc::new(Mutex::new(faults));
     std::thread::spawn(move || {
-        let mut cut = cut;
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            let _ = answer(stream, &root, &mut cut, &log);
+            let (root, faults, log) = (root.clone(), Arc::clone(&faults), Arc::clone(&log));
+            std::thread::spawn(move || {
+                let _ = answer(stream, &root, &faults, &log);
+            });
         }
     });
     TestServer { base_url, requests }
 }
 
+/// The fault to play for `path` now; one-shot faults are used up.
+fn take_fault(faults: &Mutex<Vec<(String, Fault)>>, path: &str) -> Option<Fault> {
+    let mut faults = faults.lock().expect("faults");
+    let i = faults.iter().position(|(p, _)| p == path)?;
+    let fault = faults[i].1;
+    if fault != Fault::StallAlways {
+        faults.remove(i);
+    }
+    Some(fault)
+}
+
 fn answer(
     mut stream: TcpStream,
     root: &Path,
-    cut: &mut Vec<String>,
+    faults: &Mutex<Vec<(String, Fault)>>,
     log: &RequestLog,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -690,13 +727,24 @@ fn answer(
         body.len()
     ));
     stream.write_all(head.as_bytes())?;
-    if let Some(i) = cut.iter().position(|c| *c == path) {
-        cut.remove(i);
-        stream.write_all(&body[..body.len() / 2])?;
-        stream.flush()?;
-        return stream.shutdown(std::net::Shutdown::Both);
-    }
-    stream.write_all(&body)
+    let sent = match take_fault(faults, &path) {
+        None => return stream.write_all(&body),
+        Some(Fault::Cut) => {
+            stream.write_all(&body[..body.len() / 2])?;
+            stream.flush()?;
+            return stream.shutdown(std::net::Shutdown::Both);
+        }
+        Some(Fault::Stall) => body.len() / 2,
+        Some(Fault::StallAlways) => 0,
+    };
+    stream.write_all(&body[..sent])?;
+    stream.flush()?;
+    // Silent, with the connection open, until the client closes it (EOF) or a
+    // minute has passed (a client without an idle timeout fails its test first).
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+    Ok(())
 }
 
 #[test]
@@ -708,7 +756,7 @@ fn download_resumes_after_a_cut_short_response() {
     write_sums(mirror.path(), &SMALL);
     let server = serve(
         mirror.path().to_path_buf(),
-        vec!["hosp/admissions.csv.gz".to_string()],
+        vec![("hosp/admissions.csv.gz", Fault::Cut)],
     );
     let data = tempfile::tempdir().expect("tempdir");
 
@@ -861,4 +909,354 @@ fn unreachable_mirror_fails_with_a_hint() {
     let err = stderr(&output);
     assert!(err.contains("could not download"), "{err}");
     assert!(err.contains("--src"), "{err}");
+}
+
+/// Runs `cmd` to completion, or kills it and fails the test after `limit`: a test
+/// of a hang must not hang.
+fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("m4 starts");
+    // Drain both pipes on threads, so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&err.join().expect("stderr")).into_owned();
+            panic!("m4 still ran after {limit:?}; stderr:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out.join().expect("stdout"),
+        stderr: err.join().expect("stderr"),
+    }
+}
+
+/// The idle limit the download tests give m4 instead of its 30 s.
+const TEST_IDLE_MS: &str = "400";
+
+#[test]
+fn download_resumes_after_the_server_goes_silent_mid_body() {
+    let Some(demo) = demo_source_dir("download_resumes_after_the_server_goes_silent_mid_body")
+    else {
+        return;
+    };
+    let mirror = demo_subset(&demo, &SMALL);
+    write_sums(mirror.path(), &SMALL);
+    let server = serve(
+        mirror.path().to_path_buf(),
+        vec![("hosp/admissions.csv.gz", Fault::Stall)],
+    );
+    let data = tempfile::tempdir().expect("tempdir");
+
+    let output = output_within(
+        m4_command(data.path())
+            .env("M4_MIMIC_DEMO_URL", &server.base_url)
+            .env("M4_TEST_DOWNLOAD_IDLE_MS", TEST_IDLE_MS)
+            .args(["init", "mimic-iv-demo"]),
+        Duration::from_secs(60),
+    );
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("stalled"), "the stall is reported: {err}");
+    let requests = server.requests.lock().expect("log").clone();
+    assert!(
+        requests
+            .iter()
+            .any(|(path, start)| path == "hosp/admissions.csv.gz" && start.is_some_and(|s| s > 0)),
+        "a ranged request resumed it: {requests:?}"
+    );
+    assert_eq!(
+        fs::read(
+            data.path()
+                .join("downloads/mimic-iv-demo/hosp/admissions.csv.gz")
+        )
+        .expect("downloaded"),
+        fs::read(demo.join("hosp/admissions.csv.gz")).expect("original")
+    );
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn download_from_a_server_that_always_goes_silent_fails_naming_the_file_and_the_mirror_variable() {
+    let Some(demo) = demo_source_dir(
+        "download_from_a_server_that_always_goes_silent_fails_naming_the_file_and_the_mirror_variable",
+    ) else {
+        return;
+    };
+    let mirror = demo_subset(&demo, &SMALL);
+    write_sums(mirror.path(), &SMALL);
+    let server = serve(
+        mirror.path().to_path_buf(),
+        vec![("hosp/patients.csv.gz", Fault::StallAlways)],
+    );
+    let data = tempfile::tempdir().expect("tempdir");
+
+    let started = Instant::now();
+    let output = output_within(
+        m4_command(data.path())
+            .env("M4_MIMIC_DEMO_URL", &server.base_url)
+            .env("M4_TEST_DOWNLOAD_IDLE_MS", TEST_IDLE_MS)
+            .args(["init", "mimic-iv-demo"]),
+        Duration::from_secs(60),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    for needle in ["patients.csv.gz", "stalled", "M4_MIMIC_DEMO_URL", "hint:"] {
+        assert!(err.contains(needle), "`{needle}` not in: {err}");
+    }
+    let attempts = server
+        .requests
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|(path, _)| path == "hosp/patients.csv.gz")
+        .count();
+    assert_eq!(attempts, 5, "a bounded number of attempts");
+    // Five silent attempts of 0.4 s each, plus start-up: far from a hang.
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(!data.path().join("mimic-iv-demo.duckdb").exists());
+}
+
+// ---------------------------------------------------------------------------
+// Writing to a closed pipe
+// ---------------------------------------------------------------------------
+
+#[test]
+fn status_into_a_closed_pipe_ends_quietly_with_success() {
+    let data = tempfile::tempdir().expect("tempdir");
+    // `m4 status | head -0`: the reading end is gone before m4 writes a byte.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let output = m4_command(data.path())
+        .arg("status")
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("m4 runs");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+    assert!(err.is_empty(), "nothing on stderr: {err}");
+}
+
+// ---------------------------------------------------------------------------
+// One build at a time per data set
+// ---------------------------------------------------------------------------
+
+/// Holds `<data_dir>/<dataset>.lock` the way a running build does.
+fn hold_build_lock(data_dir: &Path, dataset: &str) -> fs::File {
+    let mut lock = fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(data_dir.join(format!("{dataset}.lock")))
+        .expect("open the lock file");
+    lock.lock().expect("take the lock");
+    lock.set_len(0).expect("truncate");
+    write!(lock, "pid {}\ntest holder\n", std::process::id()).expect("write holder");
+    lock
+}
+
+/// A running m4 whose stderr lines arrive on a channel, so a test can wait for one.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn spawn(cmd: &mut Command) -> Running {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("m4 starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (at most a minute) for a stderr line containing `needle`.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no `{needle}` on stderr; got:\n{}", self.seen.join("\n"));
+                }
+            }
+        }
+    }
+
+    /// Waits for the exit; returns whether it succeeded, stdout, and all of stderr.
+    fn finish(mut self) -> (bool, String, String) {
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            let _ = out.read_to_string(&mut stdout);
+        }
+        let status = self.child.wait().expect("wait");
+        self.seen.extend(self.lines.iter());
+        (status.success(), stdout, self.seen.join("\n"))
+    }
+}
+
+#[test]
+fn init_waits_for_the_build_lock_and_names_its_holder() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let lock = hold_build_lock(data.path(), "synthetic");
+    let mut init = Running::spawn(m4_command(data.path()).args(["init", "synthetic"]));
+    let line = init.wait_for("waiting for another build of `synthetic`");
+    assert!(
+        line.contains(&format!("pid {}: test holder", std::process::id())),
+        "{line}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !data.path().join("synthetic.duckdb").exists(),
+        "nothing is built while another build holds the lock"
+    );
+    drop(lock);
+    let (ok, _, err) = init.finish();
+    assert!(ok, "{err}");
+    let conn = open_read_only(&data.path().join("synthetic.duckdb"));
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM mimiciv_hosp.patients"),
+        100
+    );
+    drop(conn);
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn first_use_waits_for_a_running_build_and_uses_what_it_built() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let lock = hold_build_lock(data.path(), "synthetic");
+    let mut query = Running::spawn(
+        m4_command(data.path()).args(["query", "select count(*) AS n from mimiciv_hosp.patients"]),
+    );
+    query.wait_for("waiting for another build of `synthetic`");
+    // The holder finishes its build: here, a copy of the shared one.
+    fs::copy(&synthetic().database, data.path().join("synthetic.duckdb")).expect("copy");
+    drop(lock);
+    let (ok, out, err) = query.finish();
+    assert!(ok, "{err}");
+    assert!(out.contains("| 100 |"), "{out}");
+    assert!(
+        err.contains("built by the other process meanwhile"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("generating SYNTHETIC"),
+        "no second build: {err}"
+    );
+}
+
+#[test]
+fn two_first_uses_at_once_build_the_synthetic_set_once() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let sql = "select count(*) AS n from mimiciv_hosp.patients";
+    let a = Running::spawn(m4_command(data.path()).args(["query", sql]));
+    let b = Running::spawn(m4_command(data.path()).args(["query", sql]));
+    let (a_ok, a_out, a_err) = a.finish();
+    let (b_ok, b_out, b_err) = b.finish();
+    assert!(a_ok && b_ok, "{a_err}\n---\n{b_err}");
+    assert!(
+        a_out.contains("| 100 |") && b_out.contains("| 100 |"),
+        "{a_out}{b_out}"
+    );
+    let builds = [&a_err, &b_err]
+        .iter()
+        .filter(|err| err.contains("generating SYNTHETIC"))
+        .count();
+    assert_eq!(builds, 1, "{a_err}\n---\n{b_err}");
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn two_inits_at_once_in_one_data_folder_both_succeed() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let a = Running::spawn(m4_command(data.path()).args(["init", "synthetic"]));
+    let b = Running::spawn(m4_command(data.path()).args(["init", "synthetic"]));
+    let (a_ok, _, a_err) = a.finish();
+    let (b_ok, _, b_err) = b.finish();
+    assert!(a_ok && b_ok, "{a_err}\n---\n{b_err}");
+    let conn = open_read_only(&data.path().join("synthetic.duckdb"));
+    assert_eq!(
+        table_hashes(&conn),
+        table_hashes(&open_read_only(&synthetic().database))
+    );
+    drop(conn);
+    assert_nothing_left(data.path());
+}
+
+#[test]
+fn init_removes_a_killed_builds_files_but_not_a_servers_spill_folder() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let stale = data.path().join(".synthetic.build-Xk3q9a");
+    fs::create_dir_all(stale.join("hosp")).expect("mkdir");
+    fs::write(stale.join("synthetic.duckdb"), b"half a database").expect("write");
+    fs::write(stale.join("synthetic.duckdb.wal"), b"wal").expect("write");
+    // DuckDB's spill folder for a server reading synthetic.duckdb.
+    let spill = data.path().join("synthetic.duckdb.tmp");
+    fs::create_dir_all(&spill).expect("mkdir");
+    fs::write(spill.join("duckdb_temp_storage-0.tmp"), b"spilled").expect("write");
+
+    let (ok, _, err) = crate::common::run_m4(data.path(), &["init", "synthetic"], &[]);
+    assert!(ok, "{err}");
+    assert!(!stale.exists(), "{err}");
+    assert!(err.contains("left by an interrupted build"), "{err}");
+    assert_eq!(
+        fs::read(spill.join("duckdb_temp_storage-0.tmp")).expect("spill file kept"),
+        b"spilled"
+    );
+    let conn = open_read_only(&data.path().join("synthetic.duckdb"));
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM mimiciv_hosp.patients"),
+        100
+    );
 }

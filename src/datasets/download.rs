@@ -2,6 +2,11 @@
 //! csv.gz into `<dest>/<module>/<table>.csv.gz`, written to a `.part` file that a
 //! later attempt resumes with an HTTP `Range` request, and renamed only once its
 //! SHA-256 matches. Loading the files is `load`'s job.
+//!
+//! A transfer may take long in total, but never sits silent: an attempt that
+//! receives no byte for [`IDLE_TIMEOUT`] ends, and the next one resumes where it
+//! stopped. Attempts are bounded, so a stalled link ends in an error naming the
+//! file, never in a hang.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -13,21 +18,34 @@ use super::progress::Progress;
 use super::registry::DEMO_SHA256SUMS;
 use super::{DatasetError, schema};
 
-/// Attempts per file: an interrupted transfer resumes where it stopped.
+/// Attempts in a row that may bring no new byte before m4 gives up on a file; an
+/// interrupted transfer resumes where it stopped.
 const ATTEMPTS: usize = 5;
+/// Attempts per file in all, however much each one brought: a link that delivers a
+/// trickle and stalls again and again ends too.
+const MAX_ATTEMPTS: usize = 20;
+/// Silence that ends an attempt: a healthy link, even a slow one, sends something
+/// well within it; the tests shorten it with `M4_TEST_DOWNLOAD_IDLE_MS`.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 const MISMATCH_HINT: &str = "the download is corrupt or the mirror serves a different file; run `m4 init mimic-iv-demo` again to download it afresh";
 
 /// Downloads every registry table listed in the server's `SHA256SUMS.txt` into
 /// `dest`, skipping files already there and verified. A table the list does not
 /// name, or the server answers 404 for, is left out: `load` reports it as missing.
-pub(super) fn fetch(base_url: &str, dest: &Path, progress: &Progress) -> Result<(), DatasetError> {
+pub(super) fn fetch(
+    base_url: &str,
+    dest: &Path,
+    idle_timeout: Option<Duration>,
+    progress: &Progress,
+) -> Result<(), DatasetError> {
     let base = if base_url.ends_with('/') {
         base_url.to_string()
     } else {
         format!("{base_url}/")
     };
-    let agent = agent();
+    let idle = idle_timeout.unwrap_or(IDLE_TIMEOUT);
+    let agent = agent(idle);
     fs::create_dir_all(dest)
         .map_err(|e| DatasetError::io("create the download folder", dest, e))?;
 
@@ -72,13 +90,15 @@ fn cross_check(sums: &Checksums, url: &str) -> Result<(), DatasetError> {
     Ok(())
 }
 
-fn agent() -> ureq::Agent {
+fn agent(idle: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(30)))
         .timeout_recv_response(Some(Duration::from_secs(60)))
-        // A body may take long in total; a stall of this long means the link is gone.
+        // A body may take long in total...
         .timeout_recv_body(None)
+        // ...but a read that waits this long for a byte means the link is gone.
+        .timeout_per_read(Some(idle))
         .user_agent(concat!("m4/", env!("CARGO_PKG_VERSION")))
         .build()
         .into()
@@ -142,7 +162,10 @@ fn fetch_file(
     let part = part_path(target);
     let mut restarted_after_mismatch = false;
     let mut last_problem = String::new();
-    for _ in 0..ATTEMPTS {
+    let mut fruitless = 0;
+    let mut attempts = 0;
+    while fruitless < ATTEMPTS && attempts < MAX_ATTEMPTS {
+        attempts += 1;
         let offset = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
         if offset > 0 {
             progress.line(&format!("{label}: resuming at byte {offset}"));
@@ -156,6 +179,8 @@ fn fetch_file(
             }
             Attempt::Interrupted(problem) => {
                 progress.line(&format!("{label}: transfer interrupted ({problem})"));
+                let now = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+                fruitless = if now > offset { 0 } else { fruitless + 1 };
                 last_problem = problem;
                 continue;
             }
@@ -185,9 +210,13 @@ fn fetch_file(
             hint: MISMATCH_HINT,
         });
     }
+    let kept = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     Err(DatasetError::Download {
         url: url.to_string(),
-        reason: format!("gave up after {ATTEMPTS} attempts: {last_problem}"),
+        reason: format!(
+            "gave up on `{label}` after {attempts} attempts (last: {last_problem}); {kept} bytes are kept in `{}` for the next run to resume",
+            part.display()
+        ),
     })
 }
 
@@ -199,6 +228,7 @@ fn attempt(
     label: &str,
     progress: &Progress,
 ) -> Result<Attempt, DatasetError> {
+    let idle = agent.config().timeout_per_read().unwrap_or(IDLE_TIMEOUT);
     // The files are gzip already; a transparently re-encoded body would fail its checksum.
     let mut request = agent.get(url).header("Accept-Encoding", "identity");
     if offset > 0 {
@@ -206,7 +236,7 @@ fn attempt(
     }
     let response = match request.call() {
         Ok(response) => response,
-        Err(e) => return Ok(Attempt::Interrupted(e.to_string())),
+        Err(e) => return Ok(Attempt::Interrupted(describe(&e, idle))),
     };
     let status = response.status().as_u16();
     let (file, start) = match status {
@@ -256,7 +286,16 @@ fn attempt(
                 step.inc(n as u64);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => break Attempt::Interrupted(e.to_string()),
+            Err(e) => {
+                let problem = match e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                {
+                    Some(cause) => describe(cause, idle),
+                    None => e.to_string(),
+                };
+                break Attempt::Interrupted(problem);
+            }
         }
     };
     writer
@@ -264,6 +303,19 @@ fn attempt(
         .map_err(|e| DatasetError::io("write", part, e))?;
     step.finish();
     Ok(outcome)
+}
+
+/// A failed request or read in words: a per-read timeout is a silent link.
+fn describe(error: &ureq::Error, idle: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::PerRead) => {
+            format!(
+                "no data for {:.1} s: the transfer stalled",
+                idle.as_secs_f64()
+            )
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The first byte position of a `Content-Range: bytes <start>-<end>/<size>` header.

@@ -2,12 +2,14 @@
 //! `<root>/icu/*.csv.gz`, optional `<root>/SHA256SUMS.txt`) into a DuckDB file.
 //!
 //! Everything that can be checked cheaply is checked before DuckDB is opened
-//! (checksums, every header against the DDL). The database is built beside the
-//! real one as `<name>.duckdb.tmp`, checkpointed, closed and only then renamed over
-//! `<name>.duckdb`, so a failure at any point leaves an earlier good database as it
-//! was and removes the temporary file. Tables are materialised (not views over the
-//! files): the server opens the database read-only with external access off.
-//! Downloading and generating files are `download`'s and `synthetic`'s jobs.
+//! (checksums, every header against the DDL). The database is built in a unique
+//! build folder beside the real one (`.<name>.build-XXXXXX/<name>.duckdb`, see
+//! `lock`), checkpointed, closed and only then renamed over `<name>.duckdb`, so a
+//! failure at any point leaves an earlier good database as it was and removes the
+//! build folder with its WAL and spill files. The caller holds the data set's build
+//! lock. Tables are materialised (not views over the files): the server opens the
+//! database read-only with external access off. Downloading and generating files
+//! are `download`'s and `synthetic`'s jobs.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
@@ -18,6 +20,7 @@ use duckdb::{Config, Connection};
 use flate2::read::MultiGzDecoder;
 
 use super::checksum;
+use super::lock::build_dir;
 use super::progress::Progress;
 use super::schema::{self, Column, HeaderMismatch, Table};
 use super::{DatasetError, DatasetSpec, LoadedTable, database_path};
@@ -90,7 +93,7 @@ pub(super) fn build(
     }
 
     let target = database_path(data_dir, spec);
-    let mut temp = TempDatabase::new(&target)?;
+    let temp = TempDatabase::new(data_dir, spec)?;
     let loaded = write_database(&temp.path, spec, source, &planned, &missing, progress)?;
     temp.commit(&target)?;
     Ok(Outcome {
@@ -229,55 +232,34 @@ fn header_error(table: &Table, file: &Path, mismatch: HeaderMismatch) -> Dataset
     }
 }
 
-/// A database being built: removed (with its WAL and spill folder) unless committed.
+/// A database being built in its own build folder, which goes (with the WAL and
+/// spill files DuckDB puts beside the database) unless the database is committed.
 struct TempDatabase {
     path: PathBuf,
-    committed: bool,
+    dir: tempfile::TempDir,
 }
 
 impl TempDatabase {
-    fn new(target: &Path) -> Result<TempDatabase, DatasetError> {
-        let temp = TempDatabase {
-            path: with_suffix(target, ".tmp"),
-            committed: false,
-        };
-        // A crash in an earlier build leaves these behind; start clean.
-        temp.remove_files();
-        if temp.path.exists() {
-            return Err(DatasetError::io(
-                "remove the stale build file",
-                &temp.path,
-                std::io::Error::other("it is still there"),
-            ));
-        }
-        Ok(temp)
+    fn new(data_dir: &Path, spec: &DatasetSpec) -> Result<TempDatabase, DatasetError> {
+        let dir = build_dir(data_dir, spec)?;
+        Ok(TempDatabase {
+            path: dir.path().join(format!("{}.duckdb", spec.name)),
+            dir,
+        })
     }
 
-    fn remove_files(&self) {
-        let _ = fs::remove_file(&self.path);
-        let _ = fs::remove_file(with_suffix(&self.path, ".wal"));
-        let _ = fs::remove_dir_all(with_suffix(&self.path, ".tmp"));
-    }
-
-    /// Moves the finished database over `target`.
-    fn commit(&mut self, target: &Path) -> Result<(), DatasetError> {
+    /// Moves the finished database over `target`; the build folder goes.
+    fn commit(self, target: &Path) -> Result<(), DatasetError> {
         // A WAL left by the old database would be replayed onto the new one.
         let old_wal = with_suffix(target, ".wal");
         if old_wal.exists() {
             fs::remove_file(&old_wal).map_err(|e| DatasetError::io("remove", &old_wal, e))?;
         }
         fs::rename(&self.path, target).map_err(|e| DatasetError::io("rename", &self.path, e))?;
-        self.committed = true;
-        let _ = fs::remove_dir_all(with_suffix(&self.path, ".tmp"));
-        Ok(())
-    }
-}
-
-impl Drop for TempDatabase {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.remove_files();
-        }
+        let folder = self.dir.path().to_path_buf();
+        self.dir
+            .close()
+            .map_err(|e| DatasetError::io("remove the build folder", &folder, e))
     }
 }
 
@@ -295,7 +277,7 @@ fn db_error<'a>(
         action,
         path: path.to_path_buf(),
         reason: e.to_string(),
-        hint: "check free disk space and that no other m4 init is running on this data folder",
+        hint: "check free disk space in the data folder (set `M4_DATA_DIR` to use another)",
     }
 }
 
@@ -447,15 +429,28 @@ mod tests {
     #[test]
     fn failed_build_leaves_no_temporary_files() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let target = dir.path().join("x.duckdb");
-        let temp_path = {
-            let temp = TempDatabase::new(&target).expect("temp");
+        let spec = super::super::find("synthetic").expect("registered");
+        let folder = {
+            let temp = TempDatabase::new(dir.path(), spec).expect("temp");
+            assert!(temp.path.starts_with(dir.path()));
+            assert_ne!(
+                temp.path,
+                with_suffix(&database_path(dir.path(), spec), ".tmp")
+            );
             fs::write(&temp.path, b"partial").expect("write");
             fs::write(with_suffix(&temp.path, ".wal"), b"wal").expect("write");
-            temp.path.clone()
+            temp.dir.path().to_path_buf()
         };
-        assert!(!temp_path.exists());
-        assert!(!with_suffix(&temp_path, ".wal").exists());
-        assert!(!target.exists());
+        assert!(!folder.exists());
+        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 0);
+    }
+
+    #[test]
+    fn two_builds_never_share_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = super::super::find("synthetic").expect("registered");
+        let a = TempDatabase::new(dir.path(), spec).expect("a");
+        let b = TempDatabase::new(dir.path(), spec).expect("b");
+        assert_ne!(a.path, b.path);
     }
 }

@@ -12,6 +12,7 @@
 //! - `download`: resumable HTTP download of the open demo.
 //! - `load`: csv.gz files in PhysioNet's layout → a DuckDB file, built aside and renamed.
 //! - `synthetic`: a deterministic generator writing PhysioNet-layout files for `load`.
+//! - `lock`: one build at a time per data set (`<name>.lock`), in unique build folders.
 //! - `status`: what `m4 status` reports, read from each database's `m4_meta` schema.
 //! - `progress`: progress on stderr (a bar on a terminal, plain lines otherwise).
 //! - `store`: choosing the data set for a call and opening (once) its engine.
@@ -23,6 +24,7 @@
 mod checksum;
 mod download;
 mod load;
+mod lock;
 mod progress;
 pub(crate) mod registry;
 pub mod schema;
@@ -34,6 +36,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use lock::ensure;
 pub use registry::Source;
 pub use status::{DatabaseInfo, DatasetStatus, TableInfo, status};
 pub use store::Store;
@@ -224,6 +227,8 @@ pub struct InitOptions {
     pub src: Option<PathBuf>,
     /// Download the open demo from this base URL instead of PhysioNet (`M4_MIMIC_DEMO_URL`).
     pub base_url: Option<String>,
+    /// Idle time after which a download attempt is resumed (default 30 s).
+    pub download_idle: Option<Duration>,
 }
 
 /// One table as loaded by [`init`].
@@ -299,6 +304,7 @@ pub fn init(
     std::fs::create_dir_all(data_dir)
         .map_err(|e| DatasetError::io("create the data folder", data_dir, e))?;
     let progress = progress::Progress::new();
+    let _lock = lock::BuildLock::acquire(data_dir, spec, &progress)?;
     let outcome = match (spec.source, &options.src) {
         (Source::Generated, _) => {
             if options.src.is_some() {
@@ -327,7 +333,7 @@ pub fn init(
                 .clone()
                 .unwrap_or_else(|| base_url.to_string());
             let dest = downloads_path(data_dir, spec);
-            download::fetch(&base_url, &dest, &progress)?;
+            download::fetch(&base_url, &dest, options.download_idle, &progress)?;
             load::build(
                 data_dir,
                 spec,

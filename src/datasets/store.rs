@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::{DatasetError, DatasetSpec, InitOptions, database_path, find, init};
+use super::{DatasetError, DatasetSpec, InitOptions, database_path, ensure, find};
 use crate::config::Settings;
 use crate::engine::duckdb::{DuckDbEngine, Options};
 use crate::engine::{Engine, Limits};
@@ -142,7 +142,8 @@ impl Store {
                 base_url: self.demo_url.clone(),
                 ..InitOptions::default()
             };
-            init(&self.data_dir, spec, &options)?;
+            // Waits for, and reuses, a build another process has under way.
+            ensure(&self.data_dir, spec, &options)?;
         }
         let spill_root = self.data_dir.join(SPILL_FOLDER);
         remove_abandoned_spill_folders(&spill_root);

@@ -68,6 +68,10 @@ fail() {
   if [ -n "${2:-}" ] && [ -s "$2" ]; then sed 's/^/    | /' "$2" | tail -n 40; fi
 }
 
+# `-q` keeps the Inspector's own chatter (and the server's stderr) out of $work/err.txt;
+# a check that needs the server's stderr empties it for its call.
+inspector_quiet=(-q)
+
 # Runs the Inspector CLI on a fresh m4 server. $1: pass name, $2: env file (KEY=VALUE
 # lines), rest: Inspector options. The server command comes first: `--tool-arg`
 # takes several values and would swallow anything after it.
@@ -79,7 +83,7 @@ inspector() {
   # npx from inside tests/e2e: with npm 11, `npx --prefix tests/e2e` run from
   # elsewhere does not find the locally installed bin.
   (cd "$here" && npx --no-install @modelcontextprotocol/inspector --cli \
-    "${env_args[@]}" "$binary" serve --format json -q --connect-timeout 60000 "$@") \
+    "${env_args[@]}" "$binary" serve --format json "${inspector_quiet[@]}" --connect-timeout 60000 "$@") \
     > "$work/out.json" 2> "$work/err.txt"
 }
 
@@ -181,32 +185,53 @@ run_pass auth-off
 oidc_dir=$(cd "$here/.." && pwd)/oidc
 audience="https://m4.example/api"
 
-# A tools/call that auth must refuse: the Inspector must not report a successful call
-# (the server refuses to start, or the call is a tool error). $1: label, $2: env file.
+# Whether the Inspector's answer in $work/out.json is a successful tool call
+# (JSON with a result that is not a tool error), however the JSON is laid out.
+call_succeeded() {
+  "$python" - "$work/out.json" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        doc = json.load(f)
+except (OSError, ValueError):
+    sys.exit(1)
+result = doc.get("result") if isinstance(doc, dict) else None
+sys.exit(0 if isinstance(result, dict) and result.get("isError") is not True else 1)
+EOF
+}
+
+# A tools/call that auth must refuse, and the refusal m4 must state: the server
+# refuses to start (its stderr, which the Inspector passes on without `-q`) or
+# answers a tool error. A crash, a missing binary or a timeout states no refusal
+# and fails. $1: label, $2: env file, $3: the refusal text.
 inspector_refused() {
-  local label=$1 env_file=$2
+  local label=$1 env_file=$2 refusal=$3
+  local inspector_quiet=()
   inspector "$label" "$env_file" --method tools/call --tool-name execute_query \
     --tool-arg "sql_query=select count(*) as n from mimiciv_hosp.patients"
   local got=$?
-  if [ "$got" -ne 0 ] && ! grep -q '"isError":false' "$work/out.json"; then
-    pass "$label (inspector exited $got)"
-  else
+  if [ "$got" -eq 0 ] || call_succeeded; then
     cat "$work/out.json" >> "$work/err.txt"
     fail "$label (the call was not refused)" "$work/err.txt"
+  elif ! grep -qF -- "$refusal" "$work/err.txt" "$work/out.json"; then
+    cat "$work/out.json" >> "$work/err.txt"
+    fail "$label (inspector exited $got without m4's refusal \`$refusal\`)" "$work/err.txt"
+  else
+    pass "$label (inspector exited $got: $refusal)"
   fi
 }
 
-# $1: label, $2: client id, $3: resource, $4: scope, then the env pairs; runs
-# inspector_refused with that client's token.
+# $1: label, $2: the refusal text, $3: client id, $4: resource, $5: scope, then the
+# env pairs; runs inspector_refused with that client's token.
 refused_with_token() {
-  local label=$1 client=$2 resource=$3 scope=$4 token
-  shift 4
+  local label=$1 refusal=$2 client=$3 resource=$4 scope=$5 token
+  shift 5
   if ! token=$("$python" "$here/fetch_token.py" "$issuer" "$client" "$resource" "$scope" 2> "$work/token.err"); then
     fail "$label (no token from the OpenID provider)" "$work/token.err"
     return
   fi
   printf '%s\n' "$@" "M4_OAUTH2_TOKEN=$token" > "$work/env-refused"
-  inspector_refused "$label" "$work/env-refused"
+  inspector_refused "$label" "$work/env-refused" "$refusal"
 }
 
 if [ ! -f "$oidc_dir/provider.mjs" ]; then
@@ -238,10 +263,13 @@ else
 
     echo "== [auth-on] refusals"
     printf '%s\n' "${auth_env[@]}" > "$work/env-none"
-    inspector_refused "[auth-on] inspector: no token is refused" "$work/env-none"
+    inspector_refused "[auth-on] inspector: no token is refused" "$work/env-none" \
+      "Missing OAuth2 access token"
     refused_with_token "[auth-on] inspector: a token for another audience is refused" \
+      "Token audience mismatch: expected \`$audience\`" \
       m4-rs256 "https://other.example/api" read:mimic-data "${auth_env[@]}"
     refused_with_token "[auth-on] inspector: a token without read:mimic-data is refused" \
+      "Missing required scopes: read:mimic-data" \
       m4-noscope "$audience" other:scope "${auth_env[@]}"
   fi
   kill "$oidc_pid" 2>/dev/null

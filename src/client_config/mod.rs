@@ -1,0 +1,202 @@
+//! Writing m4's entry into MCP clients' configuration files (`m4 config <client>`).
+//!
+//! Owns: the server entry (absolute path of this binary, `serve`, and the `M4_*`
+//! variables chosen by flags), merging it into Claude Desktop's
+//! `claude_desktop_config.json` without disturbing anything else in the file (backup
+//! first, atomic replace, idempotent, the user's key order and layout kept), and
+//! printing the equivalent snippet for Claude Code, Cursor and VS Code. Does not own
+//! what the variables mean (`config`, `auth`) nor start the server.
+//!
+//! `cli` uses [`ConfigArgs`] (clap arguments) and [`run`]; it fills
+//! [`ConfigArgs::dataset`] and [`ConfigArgs::data_dir`] from the global
+//! `--dataset`/`--data-dir` flags (or their `M4_*` variables), because those flags
+//! belong to every sub-command.
+//!
+//! # Files
+//! - `args`: the flags, the client they name, and the `env` block they ask for.
+//! - `entry`: one server entry in each client's shape, and the paths it holds.
+//! - `merge`: the entry into a file's JSON text, keeping the rest as it was.
+//! - `write`: the file on disk: its usual place, backup, atomic replace.
+
+mod args;
+mod entry;
+mod merge;
+mod write;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use serde_json::{Map, json};
+
+pub use args::{Client, ConfigArgs, entry_env};
+pub use entry::{ServerEntry, current_binary};
+use merge::pretty;
+pub use merge::{Merge, MergeError, merge_entry};
+pub use write::{WriteReport, claude_desktop_config_path, write_entry};
+
+use crate::{config, datasets};
+
+/// What can go wrong while configuring a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientConfigError {
+    #[error(
+        "unknown MCP client `{name}`\n\nhint: did you mean `{closest}`? m4 knows: claude (Claude Desktop), claude-code, cursor, vscode"
+    )]
+    UnknownClient { name: String, closest: &'static str },
+    #[error(
+        "`m4 config {client}` only prints the entry; m4 does not edit {client}'s files\n\nhint: run `m4 config {client} --print` and {target}"
+    )]
+    PrintOnly {
+        client: &'static str,
+        target: &'static str,
+    },
+    #[error("`--config-file` only applies to `m4 config claude`\n\nhint: drop `--config-file`")]
+    ConfigFileNotForClient,
+    #[error("`--enable-oauth2` needs `{flag}`\n\nhint: {hint}")]
+    MissingOAuthFlag {
+        flag: &'static str,
+        hint: &'static str,
+    },
+    #[error(
+        "`{flag}` is given but `--enable-oauth2` is not\n\nhint: add `--enable-oauth2`, or drop `{flag}`"
+    )]
+    OAuthFlagWithoutEnable { flag: &'static str },
+    #[error("`{flag}` is set to `{value}`, which is not an http(s) URL\n\nhint: {hint}")]
+    InvalidUrl {
+        flag: &'static str,
+        value: String,
+        hint: &'static str,
+    },
+    #[error("the entry name is empty\n\nhint: pass `--name m4` or another non-empty name")]
+    EmptyName,
+    #[error(transparent)]
+    Dataset(#[from] datasets::DatasetError),
+    #[error(
+        "could not find your user configuration folder for Claude Desktop\n\nhint: pass `--config-file PATH` to name the file"
+    )]
+    NoConfigDir,
+    // The causes below are part of each message (not `#[source]`): `main` prints the
+    // cause chain after the message, which would put them after the hint.
+    #[error(
+        "could not find the path of the running m4 binary ({0})\n\nhint: run m4 by its full path"
+    )]
+    CurrentExe(std::io::Error),
+    #[error(
+        "could not find the current directory to make `{path}` absolute ({cause})\n\nhint: pass an absolute path"
+    )]
+    CurrentDir {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "could not read `{path}` ({cause})\n\nhint: check that the file is readable, or pass `--config-file PATH`"
+    )]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "`{path}` {problem}; m4 left it untouched\n\nhint: fix the file (Claude Desktop cannot read it either), or move it aside and run `m4 config claude` again"
+    )]
+    Malformed { path: PathBuf, problem: MergeError },
+    #[error(
+        "could not back up `{path}` to `{backup}` ({cause}); m4 left the file untouched\n\nhint: check that the folder is writable"
+    )]
+    Backup {
+        path: PathBuf,
+        backup: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "could not write `{path}` ({cause}); the old file was not changed\n\nhint: check that the folder is writable"
+    )]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+}
+
+/// Runs `m4 config`.
+pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
+    let client = Client::from_name(&args.client)?;
+    let name = args.name.trim();
+    if name.is_empty() {
+        return Err(ClientConfigError::EmptyName.into());
+    }
+    if client != Client::ClaudeDesktop {
+        if args.config_file.is_some() {
+            return Err(ClientConfigError::ConfigFileNotForClient.into());
+        }
+        if !args.print {
+            return Err(ClientConfigError::PrintOnly {
+                client: client.cli_name(),
+                target: print_target(client),
+            }
+            .into());
+        }
+    }
+    let entry = ServerEntry {
+        command: current_binary()?.to_string_lossy().into_owned(),
+        args: vec!["serve".to_string()],
+        env: entry_env(args)?,
+    };
+    let has_token = entry.env.contains_key(config::M4_OAUTH2_TOKEN);
+    let mut out = std::io::stdout().lock();
+
+    if args.print {
+        let snippet = match client {
+            Client::ClaudeCode => entry.claude_code_command(name),
+            _ => {
+                let mut servers = Map::new();
+                servers.insert(name.to_string(), entry.to_json(client));
+                pretty(&json!({ client.servers_key(): servers }))
+                    .trim_end()
+                    .to_string()
+            }
+        };
+        writeln!(out, "{snippet}")?;
+        eprintln!("note: {}", print_target(client));
+        if has_token {
+            eprintln!(
+                "warning: the output above contains your access token in plain text; wherever you paste it, \
+                 keep that file private and never commit it. Prefer short-lived tokens."
+            );
+        }
+        return Ok(());
+    }
+
+    let path = match &args.config_file {
+        Some(path) => path.clone(),
+        None => claude_desktop_config_path()?,
+    };
+    let report = write_entry(&path, client.servers_key(), name, &entry.to_json(client))?;
+    writeln!(out, "{report}")?;
+    if has_token {
+        eprintln!(
+            "warning: your access token is stored in plain text in `{}`{}. Keep the file private, never \
+             commit or share it, and prefer short-lived tokens (re-run this command with a new one when it \
+             expires). The command line you typed may also be in your shell's history.",
+            report.path.display(),
+            match &report.backup {
+                Some(backup) => format!(" (and may be in `{}`)", backup.display()),
+                None => String::new(),
+            }
+        );
+    }
+    Ok(())
+}
+
+fn print_target(client: Client) -> &'static str {
+    match client {
+        Client::ClaudeDesktop => {
+            "merge the output into `mcpServers` of Claude Desktop's `claude_desktop_config.json` (or run `m4 config claude` to do it)"
+        }
+        Client::ClaudeCode => {
+            "run the printed command where Claude Code is installed (for one project only, use `--scope project`, which writes its `.mcp.json`)"
+        }
+        Client::Cursor => {
+            "merge the output into `mcpServers` of `~/.cursor/mcp.json` (all projects) or `.cursor/mcp.json` (one project)"
+        }
+        Client::VsCode => "merge the output into `servers` of your workspace's `.vscode/mcp.json`",
+    }
+}
