@@ -41,6 +41,12 @@ pub enum Command {
         /// Load from this folder (PhysioNet's hosp/ and icu/ layout) instead of downloading.
         #[arg(long)]
         src: Option<PathBuf>,
+        /// Skip building the `mimiciv_derived` concepts (SOFA, KDIGO, Sepsis-3, ...).
+        #[arg(long, conflicts_with = "derived_only")]
+        no_derived: bool,
+        /// Rebuild only the `mimiciv_derived` concepts in the existing database.
+        #[arg(long)]
+        derived_only: bool,
     },
     /// Show each data set: initialised or not, location, size, tables and rows.
     Status,
@@ -78,10 +84,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
-        Command::Init { dataset, src } => {
+        Command::Init {
+            dataset,
+            src,
+            no_derived,
+            derived_only,
+        } => {
             let spec = datasets::find(&dataset)?;
             init_logging("info");
-            let report = datasets::init(&settings.data_dir, spec, &datasets::InitOptions { src })?;
+            let options = datasets::InitOptions {
+                src,
+                no_derived,
+                derived_only,
+            };
+            let report = datasets::init(&settings.data_dir, spec, &options)?;
             eprintln!("{report}");
             Ok(())
         }
