@@ -573,7 +573,7 @@ static CATALOGUE: [Concept; CONCEPTS] = [
         &[ICU_ICUSTAYS],
         &[],
         &["kdigo_creatinine", "kdigo_uo"],
-        &["crrt"],
+        &["rrt"],
     ),
     concept(
         OrganFailure,

@@ -796,3 +796,65 @@ fn resources_cover_the_primer_and_every_concept() {
         );
     }
 }
+
+#[test]
+fn gcs_carries_components_forward_for_six_hours_and_scores_the_tube_as_unable() {
+    let tables = ["mimiciv_icu.chartevents"];
+    let conn = db(&tables);
+    insert(
+        &conn,
+        "mimiciv_icu.chartevents",
+        "subject_id, hadm_id, stay_id, charttime, itemid, value, valuenum",
+        &[
+            "1, 10, 100, '2150-01-01 08:00', 220739, 'Spontaneously', 4",
+            "1, 10, 100, '2150-01-01 08:00', 223900, 'Confused', 4",
+            "1, 10, 100, '2150-01-01 08:00', 223901, 'Obeys Commands', 6",
+            // One hour later only the motor response: eyes 4 and verbal 4 carried.
+            "1, 10, 100, '2150-01-01 09:00', 223901, 'Localizes Pain', 5",
+            // Nine hours later: nothing within 6 h to carry; missing parts count normal.
+            "1, 10, 100, '2150-01-01 18:00', 223901, 'Flex-withdraws', 4",
+            // Intubated: verbal not assessable.
+            "1, 10, 100, '2150-01-02 08:00', 220739, 'To Pain', 2",
+            "1, 10, 100, '2150-01-02 08:00', 223900, 'No Response-ETT', 1",
+            "1, 10, 100, '2150-01-02 08:00', 223901, 'Abnormal Flexion', 3",
+        ],
+    );
+    build_all(&conn, &tables);
+    let rows = query_strings(
+        &conn,
+        "SELECT gcs || ':' || gcs_motor || ':' || coalesce(CAST(gcs_verbal AS VARCHAR), '-') || ':' || \
+         coalesce(CAST(gcs_eyes AS VARCHAR), '-') || ':' || gcs_unable FROM mimiciv_derived.gcs ORDER BY charttime",
+    );
+    assert_eq!(
+        rows,
+        [
+            "14.0:6.0:4.0:4.0:0",
+            "13.0:5.0:4.0:4.0:0",
+            "13.0:4.0:-:-:0",
+            "15.0:3.0:0.0:2.0:1"
+        ]
+    );
+}
+
+#[test]
+fn documented_dialysis_is_kdigo_stage_3() {
+    let mut tables = KDIGO_TABLES.to_vec();
+    tables.push("mimiciv_icu.procedureevents");
+    let conn = db(&tables);
+    kdigo_stay(&conn);
+    creatinine(&conn, &[("2150-01-02 06:00", 1.0)]);
+    insert(
+        &conn,
+        "mimiciv_icu.procedureevents",
+        "subject_id, hadm_id, stay_id, starttime, endtime, itemid",
+        &["1, 10, 100, '2150-01-03 10:00', '2150-01-03 14:00', 225441"],
+    );
+    build_all(&conn, &tables);
+    let rows = query_strings(
+        &conn,
+        "SELECT strftime(charttime, '%d %H') || ':' || aki_stage || ':' || aki_stage_smoothed \
+         FROM mimiciv_derived.kdigo_stages ORDER BY charttime",
+    );
+    // The start of the dialysis is stage 3 (its end is not a running dialysis).
+    assert_eq!(rows, ["02 06:0:0", "03 10:3:3"]);
+}

@@ -24,19 +24,18 @@ WITH components AS (
     WHERE ce.itemid IN (223901, 223900, 220739) AND ce.stay_id IS NOT NULL
     GROUP BY ce.subject_id, ce.stay_id, ce.charttime
 ),
+-- A component missing at a charting takes the latest value of the previous 6 hours.
 filled AS (
     SELECT
         c.subject_id, c.stay_id, c.charttime,
-        coalesce(c.motor, (SELECT arg_max(p.motor, p.charttime) FROM components AS p
-            WHERE p.stay_id = c.stay_id AND p.motor IS NOT NULL
-              AND p.charttime < c.charttime AND p.charttime >= c.charttime - INTERVAL 6 HOUR)) AS gcs_motor,
-        coalesce(c.verbal, (SELECT arg_max(p.verbal, p.charttime) FROM components AS p
-            WHERE p.stay_id = c.stay_id AND p.verbal IS NOT NULL
-              AND p.charttime < c.charttime AND p.charttime >= c.charttime - INTERVAL 6 HOUR)) AS gcs_verbal,
-        coalesce(c.eyes, (SELECT arg_max(p.eyes, p.charttime) FROM components AS p
-            WHERE p.stay_id = c.stay_id AND p.eyes IS NOT NULL
-              AND p.charttime < c.charttime AND p.charttime >= c.charttime - INTERVAL 6 HOUR)) AS gcs_eyes
+        coalesce(c.motor, last_value(c.motor IGNORE NULLS) OVER recent) AS gcs_motor,
+        coalesce(c.verbal, last_value(c.verbal IGNORE NULLS) OVER recent) AS gcs_verbal,
+        coalesce(c.eyes, last_value(c.eyes IGNORE NULLS) OVER recent) AS gcs_eyes
     FROM components AS c
+    WINDOW recent AS (
+        PARTITION BY c.stay_id ORDER BY c.charttime
+        RANGE BETWEEN INTERVAL 6 HOUR PRECEDING AND CURRENT ROW EXCLUDE CURRENT ROW
+    )
 )
 SELECT
     subject_id,

@@ -11,7 +11,7 @@
 -- @column uo_rt_12hr: Urine output rate over 12 h, mL/kg/h.
 -- @column uo_rt_24hr: Urine output rate over 24 h, mL/kg/h.
 -- @column aki_stage_uo: KDIGO stage by urine output (0-3); 0 in the first 6 hours of the stay, when no rate can be judged.
--- @column aki_stage_crrt: 3 if CRRT was running at charttime, else NULL.
+-- @column aki_stage_crrt: 3 if renal replacement therapy (CRRT or intermittent dialysis) was documented running at charttime, else NULL.
 -- @column aki_stage: The highest of the three stages at charttime (0-3).
 -- @column aki_stage_smoothed: The highest aki_stage of the stay over [charttime - 6 h, charttime].
 --
@@ -23,8 +23,10 @@
 -- 24 h or anuria for 12 h.
 -- Differences from mimic-code's table: the >= 4.0 mg/dL rule requires one of KDIGO's
 -- stage 1 rises (mimic-code: the 48-hour low at most 3.7 mg/dL, or a 1.5 x rise), and
--- the smoothing is over the same ICU stay (mimic-code partitions by patient). Without
--- chartevents (the demo) CRRT is unknown and only creatinine and urine output count.
+-- the smoothing is over the same ICU stay (mimic-code partitions by patient), and renal
+-- replacement is any documented dialysis (mimiciv_derived.rrt, KDIGO's "initiation of
+-- RRT"; the demo has it from procedureevents) where mimic-code uses charted CRRT only.
+-- Stays without any creatinine, urine output or dialysis have no row.
 WITH cr AS (
     SELECT
         stay_id, charttime, creat_low_past_7day, creat_low_past_48hr, creat,
@@ -55,9 +57,9 @@ uo AS (
     JOIN mimiciv_icu.icustays AS icu ON icu.stay_id = uo.stay_id
 ),
 rrt AS (
-    SELECT stay_id, charttime, 3 AS aki_stage_crrt
-    FROM mimiciv_derived.crrt AS crrt
-    WHERE crrt_mode IS NOT NULL
+    SELECT DISTINCT stay_id, charttime, 3 AS aki_stage_crrt
+    FROM mimiciv_derived.rrt AS rrt
+    WHERE dialysis_active = 1
 ),
 times AS (
     SELECT stay_id, charttime FROM cr
