@@ -111,3 +111,62 @@ static PROMPTS: [Prompt; 3] = [
         template: include_str!("resources/prompt_compare_outcome.md"),
     },
 ];
+
+/// `docs/derived-concepts.md`: every concept with its family, sources, description and
+/// the header's notes (definition, citation, differences from mimic-code), generated
+/// from the catalogue so that the docs cannot drift from the SQL.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# mimiciv_derived: the concepts m4 builds\n\n\
+         Generated from `src/concepts/` (each concept's SQL header); do not edit by hand:\n\
+         run `M4_BLESS=1 cargo test --release --lib concepts` after changing a concept.\n\n\
+         Table and column names follow mimic-code's MIMIC-IV concepts and PhysioNet's\n\
+         BigQuery `mimiciv_derived`. The SQL is m4's own, written from the cited definitions;\n\
+         where m4's reading differs from mimic-code's tables, the concept says so below.\n\
+         A concept whose sources are missing is skipped by `m4 init` and named in its report\n\
+         (the MIMIC-IV demo lacks `mimiciv_icu.chartevents`); an optional source that is\n\
+         missing is replaced by an empty table, and the report says `built without ...`.\n",
+    );
+    let mut family = None;
+    for concept in catalogue() {
+        if family != Some(concept.family) {
+            family = Some(concept.family);
+            out.push_str(&format!("\n## {}\n", concept.family.folder()));
+        }
+        let needs: Vec<String> = concept
+            .sources
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .chain(concept.depends.iter().map(|d| format!("`{d}`")))
+            .collect();
+        let optional: Vec<String> = concept
+            .optional_sources
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .chain(concept.optional_depends.iter().map(|d| format!("`{d}`")))
+            .collect();
+        out.push_str(&format!(
+            "\n### {}\n\n{}\n\nNeeds: {}.",
+            concept.name,
+            concept.description(),
+            if needs.is_empty() {
+                "nothing".to_string()
+            } else {
+                needs.join(", ")
+            }
+        ));
+        if !optional.is_empty() {
+            out.push_str(&format!(" Uses when present: {}.", optional.join(", ")));
+        }
+        out.push_str(&format!(" SQL: `src/concepts/{}`.\n\n", concept.file()));
+        let notes: Vec<String> = concept
+            .header()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('@') && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        out.push_str(&notes.join("\n"));
+        out.push('\n');
+    }
+    out
+}

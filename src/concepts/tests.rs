@@ -858,3 +858,18 @@ fn documented_dialysis_is_kdigo_stage_3() {
     // The start of the dialysis is stage 3 (its end is not a running dialysis).
     assert_eq!(rows, ["02 06:0:0", "03 10:3:3"]);
 }
+
+#[test]
+fn docs_list_every_concept_as_the_sql_headers_say() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/derived-concepts.md");
+    let generated = resources::catalogue_markdown();
+    if std::env::var_os("M4_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("docs")).expect("docs folder");
+        std::fs::write(&path, &generated).expect("write docs");
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "docs/derived-concepts.md is out of date; run `M4_BLESS=1 cargo test --release --lib concepts`"
+    );
+}
