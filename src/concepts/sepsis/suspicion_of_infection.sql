@@ -20,9 +20,10 @@
 -- known only by date (no charttime) are compared by calendar date (antibiotic date within
 -- 3 days after or 1 day before the culture date).
 -- A culture is one microbiology specimen (micro_specimen_id); positive means an organism
--- name other than an empty or CANCELLED entry. Differences from mimic-code's table: none
--- intended in the windows; mimic-code additionally treats two organism item ids as
--- negative, m4 uses the organism name only.
+-- name other than an empty or CANCELLED entry. Differences from mimic-code's table: an
+-- antibiotic started at the very time of a culture counts (as antibiotic first; mimic-
+-- code's strict comparisons miss the tie), and mimic-code additionally treats two
+-- organism item ids as negative, where m4 uses the organism name only.
 WITH abx AS (
     SELECT
         subject_id, hadm_id, stay_id, antibiotic, starttime AS antibiotic_time,
