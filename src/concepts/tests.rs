@@ -873,3 +873,62 @@ fn docs_list_every_concept_as_the_sql_headers_say() {
         "docs/derived-concepts.md is out of date; run `M4_BLESS=1 cargo test --release --lib concepts`"
     );
 }
+
+#[test]
+fn meld_follows_kamath_with_the_unos_sodium_correction() {
+    let tables = [
+        "mimiciv_icu.icustays",
+        "mimiciv_hosp.labevents",
+        "mimiciv_icu.procedureevents",
+    ];
+    let conn = db(&tables);
+    insert(
+        &conn,
+        "mimiciv_icu.icustays",
+        "subject_id, hadm_id, stay_id, intime, outtime",
+        &[
+            "1, 10, 100, '2150-01-02 12:00', '2150-01-05 00:00'",
+            "2, 20, 200, '2150-01-02 12:00', '2150-01-05 00:00'",
+        ],
+    );
+    insert(
+        &conn,
+        "mimiciv_hosp.labevents",
+        "labevent_id, subject_id, hadm_id, specimen_id, itemid, charttime, value, valuenum",
+        &[
+            "1, 1, 10, 1, 50912, '2150-01-02 14:00', '2.0', 2.0",
+            "2, 1, 10, 1, 50885, '2150-01-02 14:00', '3.0', 3.0",
+            "3, 1, 10, 2, 51237, '2150-01-02 14:00', '1.5', 1.5",
+            "4, 1, 10, 1, 50983, '2150-01-02 14:00', '130', 130",
+            // Stay 200: normal labs but on dialysis, so creatinine counts 4.0.
+            "5, 2, 20, 3, 50912, '2150-01-02 14:00', '0.8', 0.8",
+        ],
+    );
+    insert(
+        &conn,
+        "mimiciv_icu.procedureevents",
+        "subject_id, hadm_id, stay_id, starttime, endtime, itemid",
+        &["2, 20, 200, '2150-01-02 16:00', '2150-01-02 20:00', 225441"],
+    );
+    build_all(&conn, &tables);
+    let (initial, meld): (f64, f64) = conn
+        .query_row(
+            "SELECT meld_initial, meld FROM mimiciv_derived.meld WHERE stay_id = 100",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    // 10 x round(0.957 ln 2 + 0.378 ln 3 + 1.120 ln 1.5 + 0.643, 1) = 22;
+    // MELD-Na = 22 + 1.32 x 7 - 0.033 x 22 x 7 = 26.158.
+    assert!((initial - 22.0).abs() < 1e-9, "{initial}");
+    assert!((meld - 26.158).abs() < 1e-9, "{meld}");
+    let (rrt, initial): (i32, f64) = conn
+        .query_row(
+            "SELECT rrt, meld_initial FROM mimiciv_derived.meld WHERE stay_id = 200",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row");
+    // 10 x round(0.957 ln 4 + 0.643, 1) = 10 x round(1.9697, 1) = 20.
+    assert_eq!((rrt, initial), (1, 20.0));
+}
