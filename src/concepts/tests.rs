@@ -932,3 +932,65 @@ fn meld_follows_kamath_with_the_unos_sodium_correction() {
     // 10 x round(0.957 ln 4 + 0.643, 1) = 10 x round(1.9697, 1) = 20.
     assert_eq!((rrt, initial), (1, 20.0));
 }
+
+#[test]
+fn sepsis3_is_a_suspected_infection_with_sofa_2_or_more_from_48_hours_before_to_24_after() {
+    let tables = [
+        "mimiciv_icu.icustays",
+        "mimiciv_hosp.labevents",
+        "mimiciv_icu.inputevents",
+        "mimiciv_icu.outputevents",
+        "mimiciv_hosp.prescriptions",
+        "mimiciv_hosp.microbiologyevents",
+    ];
+    let conn = db(&tables);
+    insert(
+        &conn,
+        "mimiciv_icu.icustays",
+        "subject_id, hadm_id, stay_id, intime, outtime",
+        &[
+            "1, 10, 100, '2150-01-02 12:00', '2150-01-05 00:00'",
+            "2, 20, 200, '2150-01-02 12:00', '2150-01-05 00:00'",
+        ],
+    );
+    // Stay 100: platelets 45 K/uL at 14:10 (coagulation 3); stay 200: normal platelets.
+    insert(
+        &conn,
+        "mimiciv_hosp.labevents",
+        "labevent_id, subject_id, hadm_id, specimen_id, itemid, charttime, value, valuenum",
+        &[
+            "1, 1, 10, 1, 51265, '2150-01-02 14:10', '45', 45",
+            "2, 2, 20, 2, 51265, '2150-01-02 14:10', '250', 250",
+        ],
+    );
+    // Both: an antibiotic at 15:30 and a blood culture two hours later.
+    insert(
+        &conn,
+        "mimiciv_hosp.prescriptions",
+        "subject_id, hadm_id, starttime, stoptime, drug_type, drug, route",
+        &[
+            "1, 10, '2150-01-02 15:30', '2150-01-04 15:30', 'MAIN', 'Piperacillin-Tazobactam', 'IV'",
+            "2, 20, '2150-01-02 15:30', '2150-01-04 15:30', 'MAIN', 'Piperacillin-Tazobactam', 'IV'",
+        ],
+    );
+    insert(
+        &conn,
+        "mimiciv_hosp.microbiologyevents",
+        "microevent_id, subject_id, hadm_id, micro_specimen_id, chartdate, charttime, spec_type_desc",
+        &[
+            "1, 1, 10, 501, '2150-01-02', '2150-01-02 17:30', 'BLOOD CULTURE'",
+            "2, 2, 20, 502, '2150-01-02', '2150-01-02 17:30', 'BLOOD CULTURE'",
+        ],
+    );
+    build_all(&conn, &tables);
+    let rows = query_strings(
+        &conn,
+        "SELECT stay_id || ':' || strftime(suspected_infection_time, '%H:%M') || ':' || \
+         coalesce(strftime(sofa_time, '%H:%M'), '-') || ':' || coalesce(CAST(sofa_score AS VARCHAR), '-') || ':' || sepsis3 \
+         FROM mimiciv_derived.sepsis3 ORDER BY stay_id",
+    );
+    // Stay 100: the first hour with SOFA >= 2 ends at 15:00 (the platelets' hour).
+    // Stay 200: no dysfunction; the highest SOFA (0) of the window, at its first hour
+    // (hour -24 of the stay, ending 13:00 the day before).
+    assert_eq!(rows, ["100:15:30:15:00:3:true", "200:15:30:13:00:0:false"]);
+}
