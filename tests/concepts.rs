@@ -361,6 +361,19 @@ fn demo_search_items_finds_heart_rate_and_creatinine() {
         cr_abbrev.iter().take(5).any(|m| m.id == "50912"),
         "{cr_abbrev:#?}"
     );
+    for (query, id) in [
+        ("map", "220052"),
+        ("spo2", "220277"),
+        ("wbc", "51301"),
+        ("lactate", "50813"),
+        ("norepi", "221906"),
+    ] {
+        let found = m4::concepts::search_items(&conn, query, 10).expect("search");
+        assert!(
+            found.iter().take(5).any(|m| m.id == id),
+            "{query}: {found:#?}"
+        );
+    }
     let sepsis = m4::concepts::search_items(&conn, "sepsis", 20).expect("search");
     assert!(
         sepsis
