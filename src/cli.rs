@@ -43,6 +43,12 @@ pub enum Command {
         /// Load from this folder (PhysioNet's hosp/ and icu/ layout) instead of downloading.
         #[arg(long)]
         src: Option<PathBuf>,
+        /// Skip building the `mimiciv_derived` concepts (SOFA, KDIGO, Sepsis-3, ...).
+        #[arg(long, conflicts_with = "derived_only")]
+        no_derived: bool,
+        /// Rebuild only the `mimiciv_derived` concepts in the existing database.
+        #[arg(long)]
+        derived_only: bool,
     },
     /// Show each data set: initialised or not, location, size, tables and rows.
     Status,
@@ -85,13 +91,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             auth: AuthConfig::from_lookup(environment)?,
             settings,
         }),
-        Command::Init { dataset, src } => {
+        Command::Init {
+            dataset,
+            src,
+            no_derived,
+            derived_only,
+        } => {
             let spec = datasets::find(&dataset)?;
             init_logging("info");
             let options = datasets::InitOptions {
                 src,
                 base_url: settings.demo_url.clone(),
                 download_idle: settings.download_idle,
+                no_derived,
+                derived_only,
             };
             let report = datasets::init(&settings.data_dir, spec, &options)?;
             eprintln!("{report}");

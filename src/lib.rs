@@ -19,6 +19,9 @@
 //!   generator, and choosing and opening a data set's engine for a call
 //!   (`datasets::Store`) → `engine`, `config`. The only code that opens a
 //!   database read-write.
+//! - [`concepts`]: the `mimiciv_derived` concept SQL by family, its dependency order and
+//!   sources, the schema descriptions, `search_items`, and the primer and concept texts.
+//!   Runs SQL on a connection `datasets` hands it; opens nothing itself → `datasets::schema`.
 //! - [`auth`]: OAuth2 access-token validation, the JWKS cache and the per-user rate limiter.
 //! - [`client_config`]: writing m4's entry into MCP clients' configuration files.
 //!
@@ -28,6 +31,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client_config;
+pub mod concepts;
 pub mod config;
 pub mod datasets;
 pub mod engine;

@@ -472,7 +472,18 @@ fn demo_schema_lists_every_loaded_table_with_source_row_counts() {
     let schema = server.call_tool("get_database_schema", json!({}));
     assert!(!tool_text(&schema).contains("SYNTHETIC"));
     let tables = schema["structuredContent"]["tables"].as_array().unwrap();
-    assert_eq!(tables.len(), 30, "{schema}");
+    let raw = tables
+        .iter()
+        .filter(|t| t["schema"] == "mimiciv_hosp" || t["schema"] == "mimiciv_icu")
+        .count();
+    assert_eq!(raw, 30, "{schema}");
+    // The derived concepts are tables like the others (issue 11).
+    assert!(
+        tables
+            .iter()
+            .any(|t| t["schema"] == "mimiciv_derived" && t["table"] == "kdigo_stages"),
+        "{schema}"
+    );
     let find = |name: &str| {
         tables
             .iter()

@@ -4,6 +4,7 @@
 mod auth;
 mod client_config;
 mod common;
+mod concepts;
 mod csv_reader;
 mod datasets;
 mod mcp;

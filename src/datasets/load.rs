@@ -37,6 +37,8 @@ pub(super) struct Source<'a> {
     /// Recorded in `m4_meta.dataset.source` and shown by `m4 status`.
     pub description: String,
     pub verify: bool,
+    /// Build the `mimiciv_derived` concepts after the tables (`m4 init --no-derived` skips it).
+    pub derived: bool,
 }
 
 /// What a build produced.
@@ -44,6 +46,8 @@ pub(super) struct Outcome {
     pub source: String,
     pub tables: Vec<LoadedTable>,
     pub missing: Vec<String>,
+    /// `None` when the concepts were not asked for.
+    pub derived: Option<crate::concepts::DerivedSummary>,
 }
 
 /// A table whose file is present, with its header mapped to the DDL.
@@ -94,12 +98,13 @@ pub(super) fn build(
 
     let target = database_path(data_dir, spec);
     let temp = TempDatabase::new(data_dir, spec)?;
-    let loaded = write_database(&temp.path, spec, source, &planned, &missing, progress)?;
+    let (loaded, derived) = write_database(&temp.path, spec, source, &planned, &missing, progress)?;
     temp.commit(&target)?;
     Ok(Outcome {
         source: source.description.clone(),
         tables: loaded,
         missing: missing.iter().map(|t| t.qualified_name()).collect(),
+        derived,
     })
 }
 
@@ -288,7 +293,7 @@ fn write_database(
     planned: &[PlannedTable],
     missing: &[&'static Table],
     progress: &Progress,
-) -> Result<Vec<LoadedTable>, DatasetError> {
+) -> Result<(Vec<LoadedTable>, Option<crate::concepts::DerivedSummary>), DatasetError> {
     let config = Config::default()
         .max_memory(BUILD_MEMORY_LIMIT)
         .and_then(|c| c.with("preserve_insertion_order", "false"))
@@ -326,10 +331,103 @@ fn write_database(
     }
 
     write_metadata(&conn, path, spec, source, &loaded, missing)?;
+    let present: Vec<String> = loaded.iter().map(|t| t.name.clone()).collect();
+    let derived = build_concepts(&conn, path, &present, source.derived, progress)?;
     conn.execute_batch("CHECKPOINT")
         .map_err(db_error(path, "checkpoint"))?;
     conn.close().map_err(|(_, e)| db_error(path, "close")(e))?;
-    Ok(loaded)
+    Ok((loaded, derived))
+}
+
+/// Stores the raw tables' descriptions and, when asked, builds `mimiciv_derived`.
+fn build_concepts(
+    conn: &Connection,
+    path: &Path,
+    present: &[String],
+    derived: bool,
+    progress: &Progress,
+) -> Result<Option<crate::concepts::DerivedSummary>, DatasetError> {
+    let failed = |e: crate::concepts::ConceptError| DatasetError::Database {
+        action: "build the derived concepts in",
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+        hint: "rerun `m4 init NAME --derived-only`, or `m4 init NAME --no-derived` to do without them",
+    };
+    crate::concepts::index_sources(conn, present).map_err(failed)?;
+    if !derived {
+        return Ok(None);
+    }
+    let summary =
+        crate::concepts::build(conn, present, &mut |line| progress.line(line)).map_err(failed)?;
+    Ok(Some(summary))
+}
+
+/// `m4 init NAME --derived-only`: rebuilds `mimiciv_derived` (and the descriptions) in
+/// an existing database, in one transaction, leaving the raw tables as they are.
+pub(super) fn rebuild_derived(
+    data_dir: &Path,
+    spec: &DatasetSpec,
+    progress: &Progress,
+) -> Result<Outcome, DatasetError> {
+    let path = database_path(data_dir, spec);
+    if !path.is_file() {
+        return Err(DatasetError::Database {
+            action: "open",
+            path,
+            reason: "the data set is not initialised".into(),
+            hint: "run `m4 init NAME` first; `--derived-only` rebuilds the concepts of an existing database",
+        });
+    }
+    let config = Config::default()
+        .max_memory(BUILD_MEMORY_LIMIT)
+        .and_then(|c| c.with("preserve_insertion_order", "false"))
+        .map_err(db_error(&path, "configure DuckDB for"))?;
+    let conn = Connection::open_with_flags(&path, config).map_err(db_error(&path, "open"))?;
+    let source: String = conn
+        .query_row("SELECT source FROM m4_meta.dataset", [], |r| r.get(0))
+        .map_err(db_error(&path, "read m4_meta in"))?;
+    let mut tables = Vec::new();
+    let mut missing = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT schema_name || '.' || table_name, present, row_count FROM m4_meta.tables",
+            )
+            .map_err(db_error(&path, "read m4_meta in"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .map_err(db_error(&path, "read m4_meta in"))?;
+        for row in rows {
+            let (name, present, rows) = row.map_err(db_error(&path, "read m4_meta in"))?;
+            if present {
+                tables.push(LoadedTable {
+                    name,
+                    rows: rows.unwrap_or(0) as u64,
+                });
+            } else {
+                missing.push(name);
+            }
+        }
+    }
+    let present: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(db_error(&path, "start a transaction in"))?;
+    let derived = build_concepts(&conn, &path, &present, true, progress)?;
+    conn.execute_batch("COMMIT; CHECKPOINT;")
+        .map_err(db_error(&path, "commit the concepts in"))?;
+    conn.close().map_err(|(_, e)| db_error(&path, "close")(e))?;
+    Ok(Outcome {
+        source,
+        tables,
+        missing,
+        derived,
+    })
 }
 
 /// `INSERT INTO t (file's columns) SELECT * FROM read_csv(...)`, typed by the DDL so

@@ -36,6 +36,7 @@ pub(super) const PATIENTS: usize = 100;
 pub(super) fn build(
     data_dir: &Path,
     spec: &DatasetSpec,
+    derived: bool,
     progress: &Progress,
 ) -> Result<Outcome, DatasetError> {
     let scratch_dir = build_dir(data_dir, spec)?;
@@ -54,6 +55,7 @@ pub(super) fn build(
                 env!("CARGO_PKG_VERSION")
             ),
             verify: false,
+            derived,
         },
         progress,
     )?;
@@ -225,6 +227,7 @@ const VITALS: &[Vital] = &[
     Vital { itemid: 220045, label: "Heart Rate", abbreviation: "HR", unit: "bpm", category: "Routine Vital Signs", normal: (60.0, 100.0), plausible: (45.0, 150.0), decimals: 0 },
     Vital { itemid: 220179, label: "Non Invasive Blood Pressure systolic", abbreviation: "NBPs", unit: "mmHg", category: "Routine Vital Signs", normal: (90.0, 140.0), plausible: (70.0, 190.0), decimals: 0 },
     Vital { itemid: 220180, label: "Non Invasive Blood Pressure diastolic", abbreviation: "NBPd", unit: "mmHg", category: "Routine Vital Signs", normal: (60.0, 90.0), plausible: (35.0, 110.0), decimals: 0 },
+    Vital { itemid: 220181, label: "Non Invasive Blood Pressure mean", abbreviation: "NBPm", unit: "mmHg", category: "Routine Vital Signs", normal: (70.0, 105.0), plausible: (50.0, 130.0), decimals: 0 },
     Vital { itemid: 220210, label: "Respiratory Rate", abbreviation: "RR", unit: "insp/min", category: "Respiratory", normal: (12.0, 20.0), plausible: (8.0, 35.0), decimals: 0 },
     Vital { itemid: 223761, label: "Temperature Fahrenheit", abbreviation: "Temperature F", unit: "°F", category: "Routine Vital Signs", normal: (97.0, 99.5), plausible: (95.0, 103.5), decimals: 1 },
     Vital { itemid: 220277, label: "O2 saturation pulseoxymetry", abbreviation: "SpO2", unit: "%", category: "Respiratory", normal: (94.0, 100.0), plausible: (82.0, 100.0), decimals: 0 },
@@ -279,6 +282,9 @@ const DRUGS: &[Drug] = &[
     ("Potassium Chloride", "KCL20PM", "20mEq Packet", "20", "mEq", "PKT", "PO", 1),
     ("Ondansetron", "ONDA2I", "2mg/mL-2mL", "4", "mg", "VIAL", "IV", 3),
     ("Docusate Sodium", "DOCU100", "100mg Capsule", "100", "mg", "CAP", "PO", 2),
+    ("Lisinopril", "LISI10", "10mg Tablet", "10", "mg", "TAB", "PO", 1),
+    ("Losartan Potassium", "LOSA50", "50mg Tablet", "50", "mg", "TAB", "PO", 1),
+    ("Ibuprofen", "IBUP400", "400mg Tablet", "400", "mg", "TAB", "PO", 3),
 ];
 
 #[rustfmt::skip]
@@ -342,12 +348,23 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
     let mut prescriptions = CsvFile::create(root, "hosp", "prescriptions")?;
     let mut transfers = CsvFile::create(root, "hosp", "transfers")?;
     let mut services = CsvFile::create(root, "hosp", "services")?;
+    let mut microbiology = CsvFile::create(root, "hosp", "microbiologyevents")?;
+    let mut icu_files = IcuFiles {
+        inputevents: CsvFile::create(root, "icu", "inputevents")?,
+        outputevents: CsvFile::create(root, "icu", "outputevents")?,
+        procedureevents: CsvFile::create(root, "icu", "procedureevents")?,
+    };
+    let mut ids = Ids {
+        labevent: 1,
+        specimen: 94_000_000,
+        order: 97_000_000,
+        micro_event: 1,
+        micro_specimen: 98_000_000,
+        pharmacy: 95_000_000,
+    };
 
     let mut next_hadm = 92_000_000u32;
     let mut next_stay = 93_000_000u32;
-    let mut next_labevent = 1u32;
-    let mut next_specimen = 94_000_000u32;
-    let mut next_pharmacy = 95_000_000u32;
     let mut next_transfer = 96_000_000u32;
 
     for p in 0..PATIENTS {
@@ -475,6 +492,21 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                         }
                         t += rng.random_range(HOUR..2 * HOUR);
                     }
+                    icu_course(
+                        &mut rng,
+                        &mut chartevents,
+                        &mut labevents,
+                        &mut icu_files,
+                        &mut ids,
+                        &Stay {
+                            subject_id,
+                            hadm_id,
+                            stay_id,
+                            intime,
+                            outtime,
+                        },
+                        &caregivers,
+                    )?;
                 }
                 None => transfer("admit", &ward, admit, Some(discharge))?,
             }
@@ -483,8 +515,8 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
             // Labs: a morning panel each day of the admission.
             let mut day_start = admit + rng.random_range(HOUR..6 * HOUR);
             while day_start < discharge {
-                let specimen = next_specimen;
-                next_specimen += 1;
+                let specimen = ids.specimen;
+                ids.specimen += 1;
                 let priority = if rng.random_bool(0.3) {
                     "STAT"
                 } else {
@@ -502,7 +534,7 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                     let value = sample(&mut rng, lab.normal, lab.plausible, lab.decimals);
                     let abnormal = value < lab.normal.0 || value > lab.normal.1;
                     labevents.row(&[
-                        next_labevent.to_string(),
+                        ids.labevent.to_string(),
                         subject_id.to_string(),
                         hadm_id.to_string(),
                         specimen.to_string(),
@@ -523,7 +555,7 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                         priority.to_string(),
                         String::new(),
                     ])?;
-                    next_labevent += 1;
+                    ids.labevent += 1;
                 }
                 day_start += DAY;
             }
@@ -554,8 +586,8 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                     *pick(&mut rng, DRUGS);
                 let start = admit + rng.random_range(0..(discharge - admit) / 2);
                 let stop = start + rng.random_range(HOUR..(discharge - start).max(HOUR + 1));
-                let pharmacy_id = next_pharmacy;
-                next_pharmacy += 1;
+                let pharmacy_id = ids.pharmacy;
+                ids.pharmacy += 1;
                 let poe_seq = rng.random_range(1..500u32);
                 prescriptions.row(&[
                     subject_id.to_string(),
@@ -582,6 +614,15 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
                 ])?;
             }
 
+            infection_workup(
+                &mut rng,
+                &mut microbiology,
+                &mut prescriptions,
+                &mut ids,
+                (subject_id, hadm_id, admit, discharge),
+                &providers,
+            )?;
+
             time = discharge + rng.random_range(20..400) * DAY;
         }
         patients.row(&[
@@ -604,6 +645,10 @@ pub(super) fn write_files(root: &Path) -> std::io::Result<()> {
         prescriptions,
         transfers,
         services,
+        microbiology,
+        icu_files.inputevents,
+        icu_files.outputevents,
+        icu_files.procedureevents,
     ] {
         file.finish()?;
     }
@@ -624,7 +669,7 @@ fn write_dictionaries(
     caregivers: &[u32],
 ) -> std::io::Result<()> {
     let mut d_labitems = CsvFile::create(root, "hosp", "d_labitems")?;
-    for lab in LABS {
+    for lab in LABS.iter().chain(BLOOD_GAS) {
         d_labitems.row(&[
             lab.itemid.to_string(),
             lab.label.to_string(),
@@ -648,6 +693,19 @@ fn write_dictionaries(
             number(vital.normal.1, vital.decimals as usize),
         ])?;
     }
+    for (itemid, label, abbreviation, linksto, category, unit, param_type) in ICU_ITEMS {
+        d_items.row(&[
+            itemid.to_string(),
+            label.to_string(),
+            abbreviation.to_string(),
+            linksto.to_string(),
+            category.to_string(),
+            unit.to_string(),
+            param_type.to_string(),
+            String::new(),
+            String::new(),
+        ])?;
+    }
     d_items.finish()?;
 
     let mut d_icd = CsvFile::create(root, "hosp", "d_icd_diagnoses")?;
@@ -667,6 +725,523 @@ fn write_dictionaries(
         caregiver.row(&[id.to_string()])?;
     }
     caregiver.finish()
+}
+
+/// The ICU event files written stay by stay (chartevents and labevents are shared
+/// with the ward code and passed separately).
+struct IcuFiles {
+    inputevents: CsvFile,
+    outputevents: CsvFile,
+    procedureevents: CsvFile,
+}
+
+/// Running identifiers, unique across the data set.
+struct Ids {
+    labevent: u32,
+    specimen: u32,
+    order: u32,
+    micro_event: u32,
+    micro_specimen: u32,
+    pharmacy: u32,
+}
+
+/// One ICU stay being generated.
+struct Stay {
+    subject_id: u32,
+    hadm_id: u32,
+    stay_id: u32,
+    intime: i64,
+    outtime: i64,
+}
+
+/// Blood gas items (labevents), written as one arterial specimen per gas.
+#[rustfmt::skip]
+const BLOOD_GAS: &[Lab] = &[
+    Lab { itemid: 52033, label: "Specimen Type", fluid: "Blood", category: "Blood Gas", unit: "", normal: (0.0, 0.0), plausible: (0.0, 0.0), decimals: 0 },
+    Lab { itemid: 50821, label: "pO2", fluid: "Blood", category: "Blood Gas", unit: "mm Hg", normal: (80.0, 105.0), plausible: (55.0, 220.0), decimals: 0 },
+    Lab { itemid: 50818, label: "pCO2", fluid: "Blood", category: "Blood Gas", unit: "mm Hg", normal: (35.0, 45.0), plausible: (28.0, 60.0), decimals: 0 },
+    Lab { itemid: 50820, label: "pH", fluid: "Blood", category: "Blood Gas", unit: "units", normal: (7.35, 7.45), plausible: (7.2, 7.52), decimals: 2 },
+    Lab { itemid: 50802, label: "Base Excess", fluid: "Blood", category: "Blood Gas", unit: "mEq/L", normal: (-2.0, 3.0), plausible: (-10.0, 8.0), decimals: 0 },
+    Lab { itemid: 50816, label: "Oxygen", fluid: "Blood", category: "Blood Gas", unit: "%", normal: (21.0, 21.0), plausible: (21.0, 21.0), decimals: 0 },
+];
+
+/// Items of the ICU course beyond the vital signs: (itemid, label, abbreviation,
+/// linksto, category, unit, param_type).
+#[rustfmt::skip]
+const ICU_ITEMS: &[(u32, &str, &str, &str, &str, &str, &str)] = &[
+    (226512, "Admission Weight (Kg)", "Admission Weight (Kg)", "chartevents", "General", "kg", "Numeric"),
+    (226730, "Height (cm)", "Height (cm)", "chartevents", "General", "cm", "Numeric"),
+    (220739, "GCS - Eye Opening", "Eye Opening", "chartevents", "Neurological", "", "Text"),
+    (223900, "GCS - Verbal Response", "Verbal Response", "chartevents", "Neurological", "", "Text"),
+    (223901, "GCS - Motor Response", "Motor Response", "chartevents", "Neurological", "", "Text"),
+    (223835, "Inspired O2 Fraction", "FiO2", "chartevents", "Respiratory", "", "Numeric"),
+    (227290, "CRRT mode", "CRRT mode", "chartevents", "Dialysis", "", "Text"),
+    (225792, "Invasive Ventilation", "Invasive Ventilation", "procedureevents", "2-Ventilation", "", "Processes"),
+    (221906, "Norepinephrine", "Norepinephrine", "inputevents", "Medications", "mg", "Solution"),
+    (222315, "Vasopressin", "Vasopressin", "inputevents", "Medications", "units", "Solution"),
+    (226559, "Foley", "Foley", "outputevents", "Output", "ml", "Numeric"),
+];
+
+const EYES: &[(u8, &str)] = &[
+    (4, "Spontaneously"),
+    (3, "To Speech"),
+    (2, "To Pain"),
+    (1, "No Response"),
+];
+const VERBAL: &[(u8, &str)] = &[
+    (5, "Oriented"),
+    (4, "Confused"),
+    (3, "Inappropriate Words"),
+    (2, "Incomprehensible sounds"),
+    (1, "No Response"),
+];
+const MOTOR: &[(u8, &str)] = &[
+    (6, "Obeys Commands"),
+    (5, "Localizes Pain"),
+    (4, "Flex-withdraws"),
+    (3, "Abnormal Flexion"),
+    (2, "Abnormal extension"),
+    (1, "No response"),
+];
+
+/// A chartevents row: (itemid, text value, numeric value, unit) at `t`.
+fn chart(
+    out: &mut CsvFile,
+    stay: &Stay,
+    caregiver: u32,
+    t: i64,
+    item: (u32, &str, Option<f64>, &str),
+) -> std::io::Result<()> {
+    let (itemid, value, valuenum, unit) = item;
+    out.row(&[
+        stay.subject_id.to_string(),
+        stay.hadm_id.to_string(),
+        stay.stay_id.to_string(),
+        caregiver.to_string(),
+        ts(t),
+        ts(t + 5 * MINUTE),
+        itemid.to_string(),
+        value.to_string(),
+        valuenum.map(|v| v.to_string()).unwrap_or_default(),
+        unit.to_string(),
+        "0".to_string(),
+    ])
+}
+
+/// What the derived concepts read from an ICU stay beyond the vital signs: weight and
+/// height, GCS every 4 h, ventilation with FiO2 and arterial blood gases, hourly-ish
+/// urine output, vasopressor infusions, and CRRT for a few stays.
+fn icu_course(
+    rng: &mut ChaCha8Rng,
+    chartevents: &mut CsvFile,
+    labevents: &mut CsvFile,
+    files: &mut IcuFiles,
+    ids: &mut Ids,
+    stay: &Stay,
+    caregivers: &[u32],
+) -> std::io::Result<()> {
+    let (intime, outtime) = (stay.intime, stay.outtime);
+    let nurse = *pick(rng, caregivers);
+    let weight = round_to(rng.random_range(50.0..120.0), 1);
+    chart(
+        chartevents,
+        stay,
+        nurse,
+        intime + 30 * MINUTE,
+        (226512, &number(weight, 1), Some(weight), "kg"),
+    )?;
+    let height = rng.random_range(150..=195) as f64;
+    chart(
+        chartevents,
+        stay,
+        nurse,
+        intime + 40 * MINUTE,
+        (226730, &number(height, 0), Some(height), "cm"),
+    )?;
+
+    // Invasive ventilation for a third of the stays, from early in the stay.
+    let ventilated = if rng.random_bool(0.35) {
+        let start = intime + rng.random_range(20 * MINUTE..2 * HOUR);
+        let end = (start + rng.random_range(8 * HOUR..48 * HOUR)).min(outtime - 10 * MINUTE);
+        (end > start).then_some((start, end))
+    } else {
+        None
+    };
+    if let Some((start, end)) = ventilated {
+        let order = ids.order;
+        ids.order += 1;
+        files.procedureevents.row(&[
+            stay.subject_id.to_string(),
+            stay.hadm_id.to_string(),
+            stay.stay_id.to_string(),
+            nurse.to_string(),
+            ts(start),
+            ts(end),
+            ts(end + 10 * MINUTE),
+            "225792".to_string(),
+            ((end - start) / MINUTE).to_string(),
+            "min".to_string(),
+            String::new(),
+            String::new(),
+            order.to_string(),
+            order.to_string(),
+            "Ventilation".to_string(),
+            "ContinuousProcess".to_string(),
+            number(weight, 1),
+            "0".to_string(),
+            "0".to_string(),
+            "FinishedRunning".to_string(),
+            ((end - start) / MINUTE).to_string(),
+            "0".to_string(),
+        ])?;
+    }
+    let on_vent = |t: i64| ventilated.is_some_and(|(s, e)| t >= s && t <= e);
+
+    // GCS every 4 hours; "No Response-ETT" while intubated.
+    let drowsy = rng.random_bool(0.3);
+    let mut t = intime + rng.random_range(10 * MINUTE..60 * MINUTE);
+    while t < outtime {
+        let caregiver = *pick(rng, caregivers);
+        let level = |rng: &mut ChaCha8Rng, n: usize| {
+            if drowsy && rng.random_bool(0.6) {
+                rng.random_range(0..n)
+            } else {
+                0
+            }
+        };
+        let (eyes, eyes_text) = EYES[level(rng, EYES.len())];
+        let (motor, motor_text) = MOTOR[level(rng, MOTOR.len())];
+        chart(
+            chartevents,
+            stay,
+            caregiver,
+            t,
+            (220739, eyes_text, Some(eyes as f64), ""),
+        )?;
+        chart(
+            chartevents,
+            stay,
+            caregiver,
+            t,
+            (223901, motor_text, Some(motor as f64), ""),
+        )?;
+        if on_vent(t) {
+            chart(
+                chartevents,
+                stay,
+                caregiver,
+                t,
+                (223900, "No Response-ETT", Some(1.0), ""),
+            )?;
+        } else {
+            let (verbal, verbal_text) = VERBAL[level(rng, VERBAL.len())];
+            chart(
+                chartevents,
+                stay,
+                caregiver,
+                t,
+                (223900, verbal_text, Some(verbal as f64), ""),
+            )?;
+        }
+        t += 4 * HOUR;
+    }
+
+    // FiO2 and an arterial blood gas every 6 hours while ventilated, one a day otherwise.
+    let mut t = intime + rng.random_range(HOUR..3 * HOUR);
+    while t < outtime {
+        let fio2 = if on_vent(t) {
+            rng.random_range(4..=10) as f64 * 10.0
+        } else {
+            21.0
+        };
+        if on_vent(t) {
+            chart(
+                chartevents,
+                stay,
+                *pick(rng, caregivers),
+                t - 15 * MINUTE,
+                (223835, &number(fio2, 0), Some(fio2), ""),
+            )?;
+        }
+        let specimen = ids.specimen;
+        ids.specimen += 1;
+        for gas in BLOOD_GAS {
+            let (value, valuenum) = match gas.itemid {
+                52033 => ("ART.".to_string(), String::new()),
+                50816 => (number(fio2, 0), number(fio2, 0)),
+                _ => {
+                    let v = sample(rng, gas.normal, gas.plausible, gas.decimals);
+                    (
+                        number(v, gas.decimals as usize),
+                        number(v, gas.decimals as usize),
+                    )
+                }
+            };
+            labevents.row(&[
+                ids.labevent.to_string(),
+                stay.subject_id.to_string(),
+                stay.hadm_id.to_string(),
+                specimen.to_string(),
+                gas.itemid.to_string(),
+                String::new(),
+                ts(t),
+                ts(t + 20 * MINUTE),
+                value,
+                valuenum,
+                gas.unit.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "STAT".to_string(),
+                String::new(),
+            ])?;
+            ids.labevent += 1;
+        }
+        t += if on_vent(t) { 6 * HOUR } else { DAY };
+    }
+
+    // Urine output every one to three hours; a fifth of the stays are oliguric.
+    let oliguric = rng.random_bool(0.2);
+    let mut t = intime + rng.random_range(30 * MINUTE..2 * HOUR);
+    while t < outtime {
+        let ml = if oliguric {
+            rng.random_range(0..40)
+        } else {
+            rng.random_range(30..250)
+        };
+        files.outputevents.row(&[
+            stay.subject_id.to_string(),
+            stay.hadm_id.to_string(),
+            stay.stay_id.to_string(),
+            pick(rng, caregivers).to_string(),
+            ts(t),
+            ts(t + 10 * MINUTE),
+            "226559".to_string(),
+            ml.to_string(),
+            "ml".to_string(),
+        ])?;
+        t += rng.random_range(HOUR..3 * HOUR);
+    }
+
+    // Norepinephrine for a quarter of the stays (one order, rate changed every few
+    // hours), with vasopressin added for some.
+    if rng.random_bool(0.25) {
+        let link = ids.order;
+        let mut start = intime + rng.random_range(HOUR..6 * HOUR);
+        let stop = (start + rng.random_range(6 * HOUR..36 * HOUR)).min(outtime - 10 * MINUTE);
+        while start < stop {
+            let end = (start + rng.random_range(2 * HOUR..8 * HOUR)).min(stop);
+            let rate = round_to(rng.random_range(0.02..0.4), 3);
+            let order = ids.order;
+            ids.order += 1;
+            infusion(
+                files,
+                stay,
+                (pick(rng, caregivers), start, end),
+                (
+                    221906,
+                    rate,
+                    "mcg/kg/min",
+                    rate * weight * ((end - start) / MINUTE) as f64 / 1000.0,
+                    "mg",
+                ),
+                (order, link),
+                weight,
+            )?;
+            start = end;
+        }
+        if rng.random_bool(0.4) {
+            let order = ids.order;
+            ids.order += 1;
+            let start = intime + 6 * HOUR;
+            let end = (start + 12 * HOUR).min(outtime - 10 * MINUTE);
+            if end > start {
+                infusion(
+                    files,
+                    stay,
+                    (pick(rng, caregivers), start, end),
+                    (
+                        222315,
+                        2.4,
+                        "units/hour",
+                        2.4 * ((end - start) / MINUTE) as f64 / 60.0,
+                        "units",
+                    ),
+                    (order, order),
+                    weight,
+                )?;
+            }
+        }
+    }
+
+    // CRRT for a few stays: the mode charted every 4 hours from day one.
+    if rng.random_bool(0.08) {
+        let mut t = intime + 4 * HOUR;
+        while t < outtime {
+            chart(
+                chartevents,
+                stay,
+                *pick(rng, caregivers),
+                t,
+                (227290, "CVVHDF", None, ""),
+            )?;
+            t += 4 * HOUR;
+        }
+    }
+    Ok(())
+}
+
+/// One inputevents row: (caregiver, start, end), (itemid, rate, rate unit, amount,
+/// amount unit), (orderid, linkorderid), patient weight.
+fn infusion(
+    files: &mut IcuFiles,
+    stay: &Stay,
+    (caregiver, start, end): (&u32, i64, i64),
+    (itemid, rate, rateuom, amount, amountuom): (u32, f64, &str, f64, &str),
+    (order, link): (u32, u32),
+    weight: f64,
+) -> std::io::Result<()> {
+    files.inputevents.row(&[
+        stay.subject_id.to_string(),
+        stay.hadm_id.to_string(),
+        stay.stay_id.to_string(),
+        caregiver.to_string(),
+        ts(start),
+        ts(end),
+        ts(end + 5 * MINUTE),
+        itemid.to_string(),
+        number(amount, 4),
+        amountuom.to_string(),
+        number(rate, 3),
+        rateuom.to_string(),
+        order.to_string(),
+        link.to_string(),
+        "01-Drips".to_string(),
+        "02-Fluids (Crystalloids)".to_string(),
+        "Main order parameter".to_string(),
+        "Continuous Med".to_string(),
+        number(weight, 1),
+        "250".to_string(),
+        "ml".to_string(),
+        "0".to_string(),
+        "0".to_string(),
+        "FinishedRunning".to_string(),
+        number(amount, 4),
+        number(rate, 3),
+    ])
+}
+
+/// (organism item id, name) of a positive culture.
+const ORGANISMS: &[(u32, &str)] = &[
+    (80002, "ESCHERICHIA COLI"),
+    (80023, "STAPH AUREUS COAG +"),
+    (80004, "KLEBSIELLA PNEUMONIAE"),
+];
+/// (drug, formulary code, strength, dose, unit, form).
+const ANTIBIOTICS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "Piperacillin-Tazobactam",
+        "PIPT4I",
+        "4.5 g Vial",
+        "4.5",
+        "g",
+        "VIAL",
+    ),
+    ("CefTRIAXone", "CEFT1I", "1g Vial", "1", "g", "VIAL"),
+    (
+        "Levofloxacin",
+        "LEVO750",
+        "750mg Tablet",
+        "750",
+        "mg",
+        "TAB",
+    ),
+];
+
+/// For two admissions in five: a blood culture, positive one time in three, and for
+/// most of them an antibiotic started within a day of it (before or after).
+fn infection_workup(
+    rng: &mut ChaCha8Rng,
+    microbiology: &mut CsvFile,
+    prescriptions: &mut CsvFile,
+    ids: &mut Ids,
+    (subject_id, hadm_id, admit, discharge): (u32, u32, i64, i64),
+    providers: &[String],
+) -> std::io::Result<()> {
+    if !rng.random_bool(0.4) {
+        return Ok(());
+    }
+    let culture_time = admit + rng.random_range(HOUR..((discharge - admit) / 2).max(2 * HOUR));
+    let specimen = ids.micro_specimen;
+    ids.micro_specimen += 1;
+    let organism = rng.random_bool(0.33).then(|| *pick(rng, ORGANISMS));
+    microbiology.row(&[
+        ids.micro_event.to_string(),
+        subject_id.to_string(),
+        hadm_id.to_string(),
+        specimen.to_string(),
+        pick(rng, providers).clone(),
+        format!("{} 00:00:00", date(culture_time)),
+        ts(culture_time),
+        "70012".to_string(),
+        "BLOOD CULTURE".to_string(),
+        "1".to_string(),
+        format!("{} 00:00:00", date(culture_time + 2 * DAY)),
+        ts(culture_time + 2 * DAY),
+        "90201".to_string(),
+        "Blood Culture, Routine".to_string(),
+        organism.map(|(id, _)| id.to_string()).unwrap_or_default(),
+        organism
+            .map(|(_, name)| name.to_string())
+            .unwrap_or_default(),
+        organism.map(|_| "1".to_string()).unwrap_or_default(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        if organism.is_none() {
+            "No growth.".to_string()
+        } else {
+            String::new()
+        },
+    ])?;
+    ids.micro_event += 1;
+    if rng.random_bool(0.75) {
+        let (drug, formulary, strength, dose, unit, form) = *pick(rng, ANTIBIOTICS);
+        let start =
+            (culture_time + rng.random_range(-12 * HOUR..20 * HOUR)).clamp(admit, discharge - HOUR);
+        let stop = (start + rng.random_range(DAY..5 * DAY)).min(discharge);
+        let pharmacy_id = ids.pharmacy;
+        ids.pharmacy += 1;
+        let poe_seq = rng.random_range(500..900u32);
+        prescriptions.row(&[
+            subject_id.to_string(),
+            hadm_id.to_string(),
+            pharmacy_id.to_string(),
+            format!("{subject_id}-{poe_seq}"),
+            poe_seq.to_string(),
+            pick(rng, providers).clone(),
+            ts(start),
+            ts(stop),
+            "MAIN".to_string(),
+            drug.to_string(),
+            formulary.to_string(),
+            format!("{:06}", rng.random_range(1..100_000u32)),
+            format!("{:011}", rng.random_range(1..100_000_000_000u64)),
+            strength.to_string(),
+            form.to_string(),
+            dose.to_string(),
+            unit.to_string(),
+            "1".to_string(),
+            form.to_string(),
+            "1".to_string(),
+            if form == "TAB" { "PO" } else { "IV" }.to_string(),
+        ])?;
+    }
+    Ok(())
 }
 
 /// A value inside `normal` three times in four, otherwise anywhere in `plausible`.
