@@ -6,10 +6,12 @@
 //! environment here, hand a typed struct on. Auth's variables are parsed by
 //! `auth::config` from the constants below, so that the list stays in one place.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
-/// Folder holding the data-set databases and downloads. Default: `data/` in the project.
+/// Folder holding the data-set databases and downloads. Default: [`default_data_dir`].
 pub const M4_DATA_DIR: &str = "M4_DATA_DIR";
 /// Data set the server and `m4 query` use when none is named (`mimic-iv-demo`, `mimic-iv`, `synthetic`).
 pub const M4_DATASET: &str = "M4_DATASET";
@@ -122,10 +124,11 @@ impl Settings {
 
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let lookup = filled(lookup);
         let data_dir = lookup(M4_DATA_DIR)
             .filter(|v| !v.trim().is_empty())
             .map(PathBuf::from)
-            .unwrap_or_else(crate::datasets::default_data_dir);
+            .unwrap_or_else(default_data_dir);
         let dataset = lookup(M4_DATASET).filter(|v| !v.trim().is_empty());
         let defaults = QueryLimits::default();
         let limits = QueryLimits {
@@ -152,10 +155,74 @@ impl Settings {
 /// The demo download mirror from `M4_MIMIC_DEMO_URL`, if set. Read when `m4 init`
 /// runs (not in [`Settings`]) because only the downloader needs it.
 pub fn mimic_demo_url() -> Option<String> {
-    std::env::var(M4_MIMIC_DEMO_URL)
-        .ok()
+    filled(|name| std::env::var(name).ok())(M4_MIMIC_DEMO_URL)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The data folder when neither `M4_DATA_DIR` nor `--data-dir` names one: `m4` in the
+/// user's data folder (`~/Library/Application Support/m4`, `%APPDATA%\m4`,
+/// `$XDG_DATA_HOME/m4` or `~/.local/share/m4`), the same for an installed binary and a
+/// source checkout, so one binary behaves the same wherever it was built. (A checkout's
+/// `data/` holds only the data-set manifests; `M4_DATA_DIR=data` keeps databases there.)
+/// Without a home folder: `m4-data` in the current folder.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|dir| dir.join("m4"))
+        .unwrap_or_else(|| PathBuf::from("m4-data"))
+}
+
+/// Whether `value` still holds a `${...}` placeholder: an MCP bundle host passes an
+/// unfilled field (`${user_config.data_dir}`) to the server literally.
+pub fn is_unfilled(value: &str) -> bool {
+    value.contains("${")
+}
+
+/// Wraps a variable lookup so that a value still holding a `${...}` placeholder reads as
+/// unset, with one warning per variable on stderr (logging is not set up yet when
+/// settings are read). The one place this rule lives: [`Settings::from_lookup`],
+/// `auth::config` and `cli` (for clap's `env` values) all go through it.
+pub fn filled(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        let value = lookup(name)?;
+        if is_unfilled(&value) {
+            warn_unfilled(name, &value);
+            return None;
+        }
+        Some(value)
+    }
+}
+
+/// `value` unless it holds a `${...}` placeholder (then a warning naming `variable`).
+pub fn unless_unfilled<T: AsRef<std::ffi::OsStr>>(variable: &str, value: Option<T>) -> Option<T> {
+    let value = value?;
+    let text = value.as_ref().to_string_lossy();
+    if is_unfilled(&text) {
+        warn_unfilled(variable, &text);
+        return None;
+    }
+    Some(value)
+}
+
+fn warn_unfilled(variable: &str, value: &str) {
+    static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let first = WARNED
+        .lock()
+        .map(|mut warned| warned.insert(variable.to_string()))
+        .unwrap_or(true);
+    if !first {
+        return;
+    }
+    let shown = if matches!(variable, M4_OAUTH2_TOKEN | M4_OAUTH2_CLIENT_SECRET) {
+        "a value"
+    } else {
+        value
+    };
+    eprintln!(
+        "warning: `{variable}` is set to `{shown}`, which still holds an unfilled `${{...}}` placeholder; \
+         m4 treats it as unset\n\nhint: fill in the field in the extension's settings (Claude Desktop: \
+         Settings → Extensions → m4), or remove `{variable}` from the client's entry"
+    );
 }
 
 /// Parses a whole number in `1..=max`, or returns `default` when the variable is unset.

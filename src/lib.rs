@@ -15,6 +15,8 @@
 //!   The only code that opens a database read-write.
 //! - [`auth`]: OAuth2 access-token validation, the JWKS cache and the per-user rate limiter.
 //! - [`client_config`]: writing m4's entry into MCP clients' configuration files.
+//! - [`doctor`]: `m4 doctor` and `m4 --version`: checks of this install → `datasets`,
+//!   `client_config`, `config`, `auth`. Reads only.
 //!
 //! `main.rs` parses the command line and calls [`run`]; errors travel up as typed
 //! errors and become one message with its causes at the binary's edge.
@@ -24,6 +26,7 @@ pub mod cli;
 pub mod client_config;
 pub mod config;
 pub mod datasets;
+pub mod doctor;
 pub mod format;
 pub mod query;
 pub mod server;

@@ -6,5 +6,7 @@ mod client_config;
 mod common;
 mod csv_reader;
 mod datasets;
+mod doctor;
+mod install;
 mod mcp;
 mod safety;

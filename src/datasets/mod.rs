@@ -78,10 +78,9 @@ pub fn downloads_path(data_dir: &Path, spec: &DatasetSpec) -> PathBuf {
     data_dir.join("downloads").join(spec.name)
 }
 
-/// `data/` in the project m4 was built from: a desktop client starts m4 from an
-/// arbitrary working directory, so a relative default would not be found.
+/// The per-user default data folder; the rule lives in [`crate::config::default_data_dir`].
 pub fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+    crate::config::default_data_dir()
 }
 
 /// What can go wrong with a data set.
