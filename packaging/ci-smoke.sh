@@ -96,6 +96,7 @@ rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-index "$wheel"
 m4="$venv/bin/m4"
+check "wheel: holds m4 and the m4-duckdb launcher" test -x "$venv/bin/m4-duckdb"
 check "wheel: m4 --version names m4 $version, DuckDB and the engines" bash -c \
   "'$m4' --version | tee /dev/stderr | grep -q '^m4 $version\$' && '$m4' --version | grep -q '^DuckDB v' && '$m4' --version | grep -q '^engines: duckdb'"
 data="$work/wheel-data"
@@ -120,6 +121,9 @@ check "uv tool: m4 config claude writes a path that exists after the symlink" ba
   HOME='$work/home' '$work/uv-bin/m4' config claude --config-file '$work/claude-uv.json' >/dev/null &&
   '$python' -c 'import json,os,sys; c=json.load(open(sys.argv[1]))[\"mcpServers\"][\"m4\"][\"command\"]; print(c);
 assert os.path.isabs(c) and os.access(c, os.X_OK) and c == os.path.realpath(sys.argv[2]), c' '$work/claude-uv.json' '$work/uv-bin/m4'"
+
+check "uvx m4-duckdb (the MCP registry's PyPI entry) runs m4 through the m4-duckdb launcher" bash -c \
+  "'$tools/bin/uvx' --offline --no-index --find-links '$work/wheels' --python '$(command -v python3)' m4-duckdb --version | grep -q '^m4 $version\$'"
 
 echo "packaging: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

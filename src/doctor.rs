@@ -706,7 +706,7 @@ fn check_entry(
         Ok(None) => {}
     }
 
-    let env = env
+    let env: BTreeMap<String, String> = env
         .into_iter()
         .map(|(k, v)| {
             let shown = if SECRET_VARIABLES.contains(&k.as_str()) {
@@ -771,11 +771,11 @@ fn check_entry_data(
     }
 }
 
-fn reach_provider(auth: &AuthConfig) -> Result<(), String> {
+fn reach_provider(settings: &AuthConfig) -> Result<(), String> {
     let agent = auth::http_agent();
-    match &auth.jwks_url {
+    match &settings.jwks_url {
         Some(url) => auth::http_get(&agent, url).map(|_| ()),
-        None => auth::discover(&agent, &auth.issuer)
+        None => auth::discover(&agent, &settings.issuer)
             .map(|_| ())
             .map_err(|e| e.to_string()),
     }
