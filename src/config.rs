@@ -183,7 +183,7 @@ pub fn is_unfilled(value: &str) -> bool {
 /// settings are read). The one place this rule lives: [`Settings::from_lookup`],
 /// `auth::config` and `cli` (for clap's `env` values) all go through it.
 pub fn filled(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
-    move |name| {
+    move |name: &str| {
         let value = lookup(name)?;
         if is_unfilled(&value) {
             warn_unfilled(name, &value);
@@ -196,7 +196,7 @@ pub fn filled(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Optio
 /// `value` unless it holds a `${...}` placeholder (then a warning naming `variable`).
 pub fn unless_unfilled<T: AsRef<std::ffi::OsStr>>(variable: &str, value: Option<T>) -> Option<T> {
     let value = value?;
-    let text = value.as_ref().to_string_lossy();
+    let text = value.as_ref().to_string_lossy().into_owned();
     if is_unfilled(&text) {
         warn_unfilled(variable, &text);
         return None;

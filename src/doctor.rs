@@ -519,8 +519,13 @@ fn is_m4_entry(name: &str, entry: &Value) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().to_ascii_lowercase());
     name == "m4"
-        || stem.as_deref() == Some("m4")
+        || stem.as_deref().is_some_and(is_m4_program)
         || strings(&entry["args"]).iter().any(|a| a.starts_with(PYPI_NAME))
+}
+
+/// `m4` itself, or the wheel's `m4-duckdb` launcher that starts it.
+fn is_m4_program(stem: &str) -> bool {
+    stem.eq_ignore_ascii_case("m4") || stem.eq_ignore_ascii_case(PYPI_NAME)
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -619,7 +624,15 @@ fn check_entry(
             Some(path)
         }
     };
-    let canonical = resolved.as_ref().and_then(|p| p.canonicalize().ok());
+    // The wheel's `m4-duckdb` launcher runs the `m4` beside it: compare that one.
+    let canonical = resolved.as_ref().and_then(|p| p.canonicalize().ok()).map(|p| {
+        match p.file_stem() {
+            Some(stem) if stem.eq_ignore_ascii_case(PYPI_NAME) => {
+                p.with_file_name(if cfg!(windows) { "m4.exe" } else { "m4" })
+            }
+            _ => p,
+        }
+    });
     let is_this_binary = match (&canonical, this) {
         (Some(a), Some(b)) => a == b,
         _ => false,
@@ -627,7 +640,7 @@ fn check_entry(
     let runs_m4 = resolved
         .as_ref()
         .and_then(|p| p.file_stem())
-        .is_some_and(|s| s.to_string_lossy().eq_ignore_ascii_case("m4"));
+        .is_some_and(|s| is_m4_program(&s.to_string_lossy()));
     if let Some(path) = &canonical {
         let text = path.to_string_lossy();
         if text.contains("archive-v") || text.contains("/uv/cache/") || text.contains("\\uv\\cache\\")
