@@ -272,8 +272,14 @@ fn check_data_dir(dir: &Path, findings: &mut Vec<Finding>) -> DataDirReport {
         findings.push(Finding {
             severity: Severity::Problem,
             subject: "data folder".into(),
-            message: format!("`{}` is read-only: m4 cannot build data sets there", dir.display()),
-            fix: format!("make it writable (`chmod u+w {}`)", quote(&dir.to_string_lossy())),
+            message: format!(
+                "`{}` is read-only: m4 cannot build data sets there",
+                dir.display()
+            ),
+            fix: format!(
+                "make it writable (`chmod u+w {}`)",
+                quote(&dir.to_string_lossy())
+            ),
         });
     }
     if let Some(free) = free_bytes.filter(|free| *free < LOW_DISK_BYTES) {
@@ -520,7 +526,9 @@ fn is_m4_entry(name: &str, entry: &Value) -> bool {
         .map(|s| s.to_string_lossy().to_ascii_lowercase());
     name == "m4"
         || stem.as_deref().is_some_and(is_m4_program)
-        || strings(&entry["args"]).iter().any(|a| a.starts_with(PYPI_NAME))
+        || strings(&entry["args"])
+            .iter()
+            .any(|a| a.starts_with(PYPI_NAME))
 }
 
 /// `m4` itself, or the wheel's `m4-duckdb` launcher that starts it.
@@ -534,7 +542,11 @@ fn strings(value: &Value) -> Vec<String> {
         .map(|items| {
             items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -548,7 +560,11 @@ fn check_entry(
     me: &str,
     findings: &mut Vec<Finding>,
 ) -> EntryReport {
-    let subject = format!("{} entry \"{name}\" in `{}`", file.client, file.path.display());
+    let subject = format!(
+        "{} entry \"{name}\" in `{}`",
+        file.client,
+        file.path.display()
+    );
     let before = findings.len();
     let command = entry["command"].as_str().unwrap_or_default().to_string();
     let args = strings(&entry["args"]);
@@ -557,7 +573,10 @@ fn check_entry(
         .map(|map| {
             map.iter()
                 .map(|(k, v)| {
-                    let value = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                    let value = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
                     (k.clone(), value)
                 })
                 .collect()
@@ -602,7 +621,9 @@ fn check_entry(
         if !path.is_absolute() {
             push(
                 Severity::Problem,
-                format!("runs `{command}`, a relative path: the client starts m4 from a folder of its own"),
+                format!(
+                    "runs `{command}`, a relative path: the client starts m4 from a folder of its own"
+                ),
                 fix.clone(),
             );
             None
@@ -625,14 +646,15 @@ fn check_entry(
         }
     };
     // The wheel's `m4-duckdb` launcher runs the `m4` beside it: compare that one.
-    let canonical = resolved.as_ref().and_then(|p| p.canonicalize().ok()).map(|p| {
-        match p.file_stem() {
+    let canonical = resolved
+        .as_ref()
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| match p.file_stem() {
             Some(stem) if stem.eq_ignore_ascii_case(PYPI_NAME) => {
                 p.with_file_name(if cfg!(windows) { "m4.exe" } else { "m4" })
             }
             _ => p,
-        }
-    });
+        });
     let is_this_binary = match (&canonical, this) {
         (Some(a), Some(b)) => a == b,
         _ => false,
@@ -643,17 +665,24 @@ fn check_entry(
         .is_some_and(|s| is_m4_program(&s.to_string_lossy()));
     if let Some(path) = &canonical {
         let text = path.to_string_lossy();
-        if text.contains("archive-v") || text.contains("/uv/cache/") || text.contains("\\uv\\cache\\")
+        if text.contains("archive-v")
+            || text.contains("/uv/cache/")
+            || text.contains("\\uv\\cache\\")
         {
             push(
                 Severity::Warning,
-                format!("runs `{text}` in uv's cache, which `uv cache clean` or an upgrade deletes"),
+                format!(
+                    "runs `{text}` in uv's cache, which `uv cache clean` or an upgrade deletes"
+                ),
                 format!("uv tool install {PYPI_NAME}, then: m4 config claude"),
             );
         } else if runs_m4 && !is_this_binary {
             push(
                 Severity::Warning,
-                format!("runs another m4 binary, `{}` (this one is {me})", path.display()),
+                format!(
+                    "runs another m4 binary, `{}` (this one is {me})",
+                    path.display()
+                ),
                 format!("to use this one instead: {fix}"),
             );
         }
@@ -692,13 +721,13 @@ fn check_entry(
             );
         }
     }
-    let filled = |name: &str| {
-        env.get(name)
-            .filter(|v| !config::is_unfilled(v))
-            .cloned()
-    };
+    let filled = |name: &str| env.get(name).filter(|v| !config::is_unfilled(v)).cloned();
     match Settings::from_lookup(filled) {
-        Err(e) => push(Severity::Problem, e.to_string(), format!("edit `{}` in the entry", e.variable)),
+        Err(e) => push(
+            Severity::Problem,
+            e.to_string(),
+            format!("edit `{}` in the entry", e.variable),
+        ),
         Ok(entry_settings) => check_entry_data(&entry_settings, &env, me, &mut push),
     }
     match AuthConfig::from_lookup(filled) {
@@ -755,7 +784,9 @@ fn check_entry_data(
     if env.contains_key(config::M4_DATA_DIR) && !dir.is_absolute() {
         push(
             Severity::Problem,
-            format!("sets `M4_DATA_DIR` to `{dir_text}`, a relative path: the client starts m4 from a folder of its own"),
+            format!(
+                "sets `M4_DATA_DIR` to `{dir_text}`, a relative path: the client starts m4 from a folder of its own"
+            ),
             format!("use an absolute path: {me} --data-dir /full/path/to/data config claude"),
         );
         return;
@@ -778,7 +809,10 @@ fn check_entry_data(
     if !spec.synthetic && !database.exists() {
         push(
             Severity::Problem,
-            format!("uses data set `{}`, which is not initialised in `{dir_text}`", spec.name),
+            format!(
+                "uses data set `{}`, which is not initialised in `{dir_text}`",
+                spec.name
+            ),
             init_command(me, Some(&dir_text), spec),
         );
     }
@@ -812,7 +846,8 @@ fn check_oauth(
                 severity: Severity::Problem,
                 subject: subject.into(),
                 message: e.to_string(),
-                fix: "fix the `M4_OAUTH2_*` variables in this shell; `m4 auth check` explains each".into(),
+                fix: "fix the `M4_OAUTH2_*` variables in this shell; `m4 auth check` explains each"
+                    .into(),
             });
             OAuthReport {
                 enabled: true,
@@ -829,7 +864,8 @@ fn check_oauth(
                     severity: Severity::Problem,
                     subject: subject.into(),
                     message: format!("provider `{}` is not reachable ({e})", auth.issuer),
-                    fix: "check the issuer URL and the network; `m4 auth check` shows each step".into(),
+                    fix: "check the issuer URL and the network; `m4 auth check` shows each step"
+                        .into(),
                 });
             }
             OAuthReport {
@@ -861,9 +897,9 @@ fn fix_command(file: &ClientFile, name: &str, env: &BTreeMap<String, String>, me
     if let Some(dir) = usable(config::M4_DATA_DIR) {
         let _ = write!(flags, " --data-dir {}", quote(dir));
     }
-    if usable(config::M4_OAUTH2_ENABLED).is_some_and(|v| {
-        matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes")
-    }) {
+    if usable(config::M4_OAUTH2_ENABLED)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    {
         flags.push_str(" --enable-oauth2");
         for (key, flag) in [
             (config::M4_OAUTH2_ISSUER_URL, "--oauth2-issuer"),
@@ -1050,7 +1086,11 @@ impl fmt::Display for Report {
             f,
             "  {}  {}{}",
             d.path.display(),
-            if d.exists { "exists" } else { "not created yet (m4 creates it on first use)" },
+            if d.exists {
+                "exists"
+            } else {
+                "not created yet (m4 creates it on first use)"
+            },
             d.free_bytes
                 .map(|free| format!(", {} free", human_bytes(free)))
                 .unwrap_or_default()
@@ -1067,7 +1107,10 @@ impl fmt::Display for Report {
                     if ds.missing_tables.is_empty() {
                         String::new()
                     } else {
-                        format!(", {} table(s) missing from its source", ds.missing_tables.len())
+                        format!(
+                            ", {} table(s) missing from its source",
+                            ds.missing_tables.len()
+                        )
                     }
                 )
             } else {
@@ -1094,7 +1137,13 @@ impl fmt::Display for Report {
                 } else {
                     "ok"
                 };
-                writeln!(f, "    \"{}\": {} {}  [{verdict}]", e.name, e.command, e.args.join(" "))?;
+                writeln!(
+                    f,
+                    "    \"{}\": {} {}  [{verdict}]",
+                    e.name,
+                    e.command,
+                    e.args.join(" ")
+                )?;
             }
         }
 

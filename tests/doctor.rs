@@ -29,7 +29,10 @@ impl Home {
     }
 
     fn claude_desktop_file(&self) -> PathBuf {
-        self.path().join("config").join("Claude").join("claude_desktop_config.json")
+        self.path()
+            .join("config")
+            .join("Claude")
+            .join("claude_desktop_config.json")
     }
 
     fn write(&self, path: &Path, value: &Value) {
@@ -97,7 +100,11 @@ fn doctor_finds_a_claude_desktop_entry_whose_binary_moved_and_its_fix_works() {
     );
 
     let (code, out, err) = home.doctor(false);
-    assert_ne!(code, Some(0), "a broken entry must fail the doctor:\n{out}\n{err}");
+    assert_ne!(
+        code,
+        Some(0),
+        "a broken entry must fail the doctor:\n{out}\n{err}"
+    );
     assert!(
         out.contains("Claude Desktop entry \"m4\"")
             && out.contains(&format!("runs `{}`, which does not exist", moved.display())),
@@ -114,8 +121,14 @@ fn doctor_finds_a_claude_desktop_entry_whose_binary_moved_and_its_fix_works() {
         fix.starts_with(&this_binary().display().to_string()) && fix.contains("config claude"),
         "the fix should be this binary's `config claude`: {fix}"
     );
-    assert!(fix.contains("--dataset synthetic"), "the fix keeps the entry's data set: {fix}");
-    assert!(!out.contains("filesystem"), "other servers are not m4's business:\n{out}");
+    assert!(
+        fix.contains("--dataset synthetic"),
+        "the fix keeps the entry's data set: {fix}"
+    );
+    assert!(
+        !out.contains("filesystem"),
+        "other servers are not m4's business:\n{out}"
+    );
 
     home.run_fix(&fix);
 
@@ -124,11 +137,18 @@ fn doctor_finds_a_claude_desktop_entry_whose_binary_moved_and_its_fix_works() {
         out.contains("[ok, runs this binary]"),
         "after the fix the entry runs this binary:\n{out}"
     );
-    assert_eq!(code, Some(0), "no problem left (warnings only):\n{out}\n{err}");
+    assert_eq!(
+        code,
+        Some(0),
+        "no problem left (warnings only):\n{out}\n{err}"
+    );
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(home.claude_desktop_file()).unwrap())
             .unwrap();
-    assert_eq!(config["globalShortcut"], "Alt+Space", "the fix kept the rest of the file");
+    assert_eq!(
+        config["globalShortcut"], "Alt+Space",
+        "the fix kept the rest of the file"
+    );
     assert_eq!(config["mcpServers"]["m4"]["env"]["M4_DATASET"], "synthetic");
 }
 
@@ -162,9 +182,16 @@ fn doctor_json_lists_the_entry_and_the_problem_with_its_fix() {
         .iter()
         .find(|f| f["severity"] == "problem")
         .expect("a problem");
-    assert!(problem["fix"].as_str().unwrap().contains("config claude"), "{problem}");
+    assert!(
+        problem["fix"].as_str().unwrap().contains("config claude"),
+        "{problem}"
+    );
     assert_eq!(report["datasets"].as_array().unwrap().len(), 3);
-    assert!(report["data_dir"]["free_bytes"].as_u64().is_some_and(|b| b > 0));
+    assert!(
+        report["data_dir"]["free_bytes"]
+            .as_u64()
+            .is_some_and(|b| b > 0)
+    );
     assert_eq!(report["oauth2"]["enabled"], false);
 }
 
@@ -187,13 +214,13 @@ fn doctor_checks_an_entrys_env_as_the_server_would_parse_it() {
     home.write(
         &home.path().join(".claude.json"),
         &json!({"projects": {"/some/project": {"mcpServers": {"m4": {
-            "type": "stdio", "command": me, "args": ["serve"], "env": {
-                "M4_DATASET": "mimic-iv-demo",
-                "M4_DATA_DIR": home.path().join("data"),
-                "M4_OAUTH2_ENABLED": "true",
-                "M4_OAUTH2_ISSUER_URL": "http://127.0.0.1:9/",
-                "M4_OAUTH2_AUDIENCE": "m4-api"
-            }}}}}}),
+        "type": "stdio", "command": me, "args": ["serve"], "env": {
+            "M4_DATASET": "mimic-iv-demo",
+            "M4_DATA_DIR": home.path().join("data"),
+            "M4_OAUTH2_ENABLED": "true",
+            "M4_OAUTH2_ISSUER_URL": "http://127.0.0.1:9/",
+            "M4_OAUTH2_AUDIENCE": "m4-api"
+        }}}}}}),
     );
     let (code, out, err) = home.doctor(false);
     assert_ne!(code, Some(0), "{out}\n{err}");
@@ -210,8 +237,14 @@ fn doctor_checks_an_entrys_env_as_the_server_would_parse_it() {
     ] {
         assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
     }
-    assert!(!out.contains("secret-token-value"), "the token leaked:\n{out}");
+    assert!(
+        !out.contains("secret-token-value"),
+        "the token leaked:\n{out}"
+    );
     let (_, json_out, _) = home.doctor(true);
-    assert!(!json_out.contains("secret-token-value"), "the token leaked in JSON");
+    assert!(
+        !json_out.contains("secret-token-value"),
+        "the token leaked in JSON"
+    );
     assert!(json_out.contains("[redacted]"));
 }

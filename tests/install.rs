@@ -17,10 +17,7 @@ fn root() -> &'static Path {
 }
 
 fn output(cmd: &mut Command) -> (bool, String, String) {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .expect("failed to run m4");
+    let out = cmd.stdin(Stdio::null()).output().expect("failed to run m4");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -50,7 +47,11 @@ fn version_names_m4_duckdb_and_the_engines() {
         let (ok, out, err) = output(m4_command(dir.path()).arg(flag));
         assert!(ok, "stderr:\n{err}");
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.first(), Some(&format!("m4 {VERSION}").as_str()), "{out}");
+        assert_eq!(
+            lines.first(),
+            Some(&format!("m4 {VERSION}").as_str()),
+            "{out}"
+        );
         assert!(
             lines.iter().any(|l| l.starts_with("DuckDB v")),
             "no DuckDB version:\n{out}"
@@ -64,7 +65,11 @@ fn default_data_folder_is_per_user_not_the_build_checkout() {
     let home = tempfile::tempdir().unwrap();
     let (ok, out, err) = output(m4_at_home(home.path()).arg("status"));
     assert!(ok, "stderr:\n{err}");
-    let expected = home.path().join("data-home").join("m4").join("synthetic.duckdb");
+    let expected = home
+        .path()
+        .join("data-home")
+        .join("m4")
+        .join("synthetic.duckdb");
     assert!(
         out.contains(&expected.display().to_string()),
         "status should place data sets in {}:\n{out}",
@@ -144,7 +149,10 @@ fn config_claude_from_an_installed_copy_writes_that_copy_not_the_symlink() {
     std::fs::copy(env!("CARGO_BIN_EXE_m4"), &installed).unwrap();
     std::os::unix::fs::symlink(&installed, user_bin.join("m4")).unwrap();
 
-    for (how, program) in [("copy", installed.clone()), ("symlink", user_bin.join("m4"))] {
+    for (how, program) in [
+        ("copy", installed.clone()),
+        ("symlink", user_bin.join("m4")),
+    ] {
         let file = dir.path().join(format!("claude-{how}.json"));
         let mut cmd = Command::new(&program);
         cmd.env_clear()
@@ -169,12 +177,21 @@ fn config_claude_from_an_installed_copy_writes_that_copy_not_the_symlink() {
 #[test]
 fn bundle_manifest_registry_entry_and_python_package_match_the_crate() {
     let manifest = read_json(&root().join("packaging/manifest.json"));
-    assert_eq!(manifest["version"], VERSION, "packaging/manifest.json version");
+    assert_eq!(
+        manifest["version"], VERSION,
+        "packaging/manifest.json version"
+    );
     assert_eq!(manifest["manifest_version"], "0.3");
     assert_eq!(manifest["server"]["type"], "binary");
     let mcp = &manifest["server"]["mcp_config"];
-    assert_eq!(mcp["command"], "/bin/sh", "macOS drops the exec bit: start via sh");
-    assert_eq!(mcp["platform_overrides"]["win32"]["command"], "${__dirname}/server/m4.exe");
+    assert_eq!(
+        mcp["command"], "/bin/sh",
+        "macOS drops the exec bit: start via sh"
+    );
+    assert_eq!(
+        mcp["platform_overrides"]["win32"]["command"],
+        "${__dirname}/server/m4.exe"
+    );
     for (key, _) in mcp["env"].as_object().unwrap() {
         assert!(
             m4::doctor::KNOWN_VARIABLES.contains(&key.as_str()),
@@ -209,7 +226,10 @@ fn bundle_manifest_registry_entry_and_python_package_match_the_crate() {
         match package["registryType"].as_str().unwrap() {
             "pypi" => {
                 assert_eq!(id, m4::doctor::PYPI_NAME);
-                assert!(pyproject.contains(&format!("name = \"{id}\"")), "pyproject.toml name");
+                assert!(
+                    pyproject.contains(&format!("name = \"{id}\"")),
+                    "pyproject.toml name"
+                );
                 assert_eq!(package["version"], VERSION);
             }
             "mcpb" => {
@@ -225,5 +245,8 @@ fn bundle_manifest_registry_entry_and_python_package_match_the_crate() {
             other => panic!("unexpected registry type {other}"),
         }
     }
-    assert_eq!(bundles, 4, "one bundle each: darwin-universal, win32-x64, linux-x64, linux-arm64");
+    assert_eq!(
+        bundles, 4,
+        "one bundle each: darwin-universal, win32-x64, linux-x64, linux-arm64"
+    );
 }
