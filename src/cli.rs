@@ -22,7 +22,9 @@ pub struct Cli {
     pub version: bool,
 
     /// Folder of data-set databases (default: `m4` in your user data folder; see `m4 doctor`).
-    #[arg(long, global = true, env = config::M4_DATA_DIR)]
+    // Empty is allowed here (a bundle's empty field) and read as unset in `run`.
+    #[arg(long, global = true, env = config::M4_DATA_DIR,
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 
     /// Data set to use: mimic-iv-demo, mimic-iv or synthetic (default: the best one initialised).

@@ -193,10 +193,14 @@ pub fn filled(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Optio
     }
 }
 
-/// `value` unless it holds a `${...}` placeholder (then a warning naming `variable`).
+/// `value` unless it is empty (as `from_lookup` treats it) or holds a `${...}` placeholder
+/// (then with a warning naming `variable`): for values clap read from the environment.
 pub fn unless_unfilled<T: AsRef<std::ffi::OsStr>>(variable: &str, value: Option<T>) -> Option<T> {
     let value = value?;
     let text = value.as_ref().to_string_lossy().into_owned();
+    if text.trim().is_empty() {
+        return None;
+    }
     if is_unfilled(&text) {
         warn_unfilled(variable, &text);
         return None;

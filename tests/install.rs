@@ -97,7 +97,7 @@ fn unfilled_data_dir_placeholder_is_unset_with_one_warning_naming_it() {
     );
     assert!(!out.contains("${user_config"), "{out}");
     assert_eq!(
-        err.matches("`M4_DATA_DIR`").count(),
+        err.matches("warning: `M4_DATA_DIR`").count(),
         1,
         "exactly one warning naming M4_DATA_DIR:\n{err}"
     );
@@ -117,6 +117,36 @@ fn unfilled_dataset_and_oauth_placeholders_are_unset() {
     assert!(ok, "the query should run on the default data set:\n{err}");
     assert!(out.contains("| n |"), "{out}");
     assert!(err.contains("`M4_DATASET`"), "{err}");
+}
+
+#[test]
+fn empty_dataset_and_data_dir_from_a_bundle_field_are_unset() {
+    // A bundle field with an empty default reaches m4 as an empty variable.
+    let home = tempfile::tempdir().unwrap();
+    let (ok, out, err) = output(
+        m4_at_home(home.path())
+            .arg("status")
+            .env("M4_DATA_DIR", "")
+            .env("M4_DATASET", ""),
+    );
+    assert!(ok, "empty variables must not be errors:\n{err}");
+    assert!(
+        out.contains(
+            &home
+                .path()
+                .join("data-home")
+                .join("m4")
+                .display()
+                .to_string()
+        ),
+        "{out}"
+    );
+    let (ok, _, err) = output(
+        m4_command(synthetic_data_dir())
+            .args(["query", "select 1"])
+            .env("M4_DATASET", ""),
+    );
+    assert!(ok, "an empty M4_DATASET means the default data set:\n{err}");
 }
 
 #[test]
