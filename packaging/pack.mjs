@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
-const mcpb = path.join(here, "node_modules", ".bin", process.platform === "win32" ? "mcpb.cmd" : "mcpb");
+// The CLI's own script, run with this node: no `.cmd` shim on Windows.
+const mcpb = path.join(here, "node_modules", "@anthropic-ai", "mcpb", "dist", "cli", "cli.js");
 
 function fail(message, hint) {
   console.error(`pack: ${message}${hint ? `\n\nhint: ${hint}` : ""}`);
@@ -40,9 +41,9 @@ function args(argv) {
   return out;
 }
 
-function run(cmd, argv) {
-  const result = spawnSync(cmd, argv, { stdio: "inherit" });
-  if (result.status !== 0) fail(`\`${path.basename(cmd)} ${argv.join(" ")}\` failed (exit ${result.status})`);
+function run(script, argv) {
+  const result = spawnSync(process.execPath, [script, ...argv], { stdio: "inherit" });
+  if (result.status !== 0) fail(`\`mcpb ${argv.join(" ")}\` failed (exit ${result.status})`);
 }
 
 const opts = args(process.argv.slice(2));
