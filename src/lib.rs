@@ -5,7 +5,7 @@
 //!
 //! Each module owns one concern; the arrows are the only allowed dependencies.
 //!
-//! - [`cli`]: sub-commands (`serve`, `init`, `status`, `query`, `config`, `auth check`).
+//! - [`cli`]: sub-commands (`serve`, `init`, `status`, `query`, `config`, `doctor`, `auth check`).
 //!   The only module that prints to stdout outside the MCP transport.
 //! - [`config`]: every `M4_*` environment variable and the typed settings parsed from them.
 //! - [`server`]: the MCP handler and its tools → `query`, `format`, `datasets`, `auth`.
