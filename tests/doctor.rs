@@ -1,5 +1,7 @@
 //! `m4 doctor`: the real binary checking client configuration files in a home folder
-//! of its own (HOME and XDG_CONFIG_HOME point at a temporary folder).
+//! of its own (HOME and XDG_CONFIG_HOME point at a temporary folder; Unix only, since
+//! Windows takes these folders from APPDATA).
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,11 +30,14 @@ impl Home {
         self.dir.path()
     }
 
+    /// Where `dirs::config_dir` puts Claude Desktop's file for this home.
     fn claude_desktop_file(&self) -> PathBuf {
-        self.path()
-            .join("config")
-            .join("Claude")
-            .join("claude_desktop_config.json")
+        let config = if cfg!(target_os = "macos") {
+            self.path().join("Library").join("Application Support")
+        } else {
+            self.path().join("config")
+        };
+        config.join("Claude").join("claude_desktop_config.json")
     }
 
     fn write(&self, path: &Path, value: &Value) {

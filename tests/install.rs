@@ -26,6 +26,7 @@ fn output(cmd: &mut Command) -> (bool, String, String) {
 }
 
 /// `m4` with a home folder of its own and no `M4_DATA_DIR`.
+#[cfg(unix)]
 fn m4_at_home(home: &Path) -> Command {
     let mut cmd = m4_command(home);
     cmd.env_remove("M4_DATA_DIR")
@@ -33,6 +34,16 @@ fn m4_at_home(home: &Path) -> Command {
         .env("XDG_DATA_HOME", home.join("data-home"))
         .env("XDG_CONFIG_HOME", home.join("config-home"));
     cmd
+}
+
+/// Where `dirs::data_dir` points for a home folder set up by [`m4_at_home`].
+#[cfg(unix)]
+fn user_data_dir(home: &Path) -> PathBuf {
+    if cfg!(target_os = "macos") {
+        home.join("Library").join("Application Support")
+    } else {
+        home.join("data-home")
+    }
 }
 
 fn read_json(path: &Path) -> Value {
@@ -60,14 +71,13 @@ fn version_names_m4_duckdb_and_the_engines() {
     }
 }
 
+#[cfg(unix)] // HOME and XDG_* decide the user folders
 #[test]
 fn default_data_folder_is_per_user_not_the_build_checkout() {
     let home = tempfile::tempdir().unwrap();
     let (ok, out, err) = output(m4_at_home(home.path()).arg("status"));
     assert!(ok, "stderr:\n{err}");
-    let expected = home
-        .path()
-        .join("data-home")
+    let expected = user_data_dir(home.path())
         .join("m4")
         .join("synthetic.duckdb");
     assert!(
@@ -81,6 +91,7 @@ fn default_data_folder_is_per_user_not_the_build_checkout() {
     );
 }
 
+#[cfg(unix)] // HOME and XDG_* decide the user folders
 #[test]
 fn unfilled_data_dir_placeholder_is_unset_with_one_warning_naming_it() {
     let home = tempfile::tempdir().unwrap();
@@ -90,7 +101,7 @@ fn unfilled_data_dir_placeholder_is_unset_with_one_warning_naming_it() {
             .env("M4_DATA_DIR", "${user_config.data_dir}"),
     );
     assert!(ok, "stderr:\n{err}");
-    let expected = home.path().join("data-home").join("m4");
+    let expected = user_data_dir(home.path()).join("m4");
     assert!(
         out.contains(&expected.display().to_string()),
         "the default folder should be used:\n{out}"
@@ -119,6 +130,7 @@ fn unfilled_dataset_and_oauth_placeholders_are_unset() {
     assert!(err.contains("`M4_DATASET`"), "{err}");
 }
 
+#[cfg(unix)] // HOME and XDG_* decide the user folders
 #[test]
 fn empty_dataset_and_data_dir_from_a_bundle_field_are_unset() {
     // A bundle field with an empty default reaches m4 as an empty variable.
@@ -131,14 +143,7 @@ fn empty_dataset_and_data_dir_from_a_bundle_field_are_unset() {
     );
     assert!(ok, "empty variables must not be errors:\n{err}");
     assert!(
-        out.contains(
-            &home
-                .path()
-                .join("data-home")
-                .join("m4")
-                .display()
-                .to_string()
-        ),
+        out.contains(&user_data_dir(home.path()).join("m4").display().to_string()),
         "{out}"
     );
     let (ok, _, err) = output(
