@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::common::{m4_command, synthetic_data_dir};
+use crate::common::{McpChild, m4_command, synthetic_data_dir};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -283,5 +283,29 @@ fn bundle_manifest_registry_entry_and_python_package_match_the_crate() {
     assert_eq!(
         bundles, 4,
         "one bundle each: darwin-universal, win32-x64, linux-x64, linux-arm64"
+    );
+}
+
+#[test]
+fn bundle_manifest_lists_exactly_the_tools_the_server_serves() {
+    let manifest = read_json(&root().join("packaging/manifest.json"));
+    let mut listed: Vec<String> = manifest["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    server.initialize();
+    let mut served: Vec<String> = server
+        .list_tools()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    served.sort();
+    assert_eq!(
+        listed, served,
+        "packaging/manifest.json `tools` (shown in Claude Desktop before install) must match tools/list"
     );
 }
