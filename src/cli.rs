@@ -13,14 +13,20 @@ use clap::{Parser, Subcommand};
 use crate::auth::config::AuthConfig;
 use crate::config::{self, Settings};
 use crate::datasets::Store;
-use crate::{auth, client_config, datasets, server};
+use crate::{auth, client_config, datasets, doctor, server};
 
 /// m4: ask MIMIC-IV questions from an LLM desktop client (MCP over stdio, DuckDB inside).
 #[derive(Debug, Parser)]
-#[command(name = "m4", version, about, long_about = None)]
+#[command(name = "m4", about, long_about = None, disable_version_flag = true)]
 pub struct Cli {
-    /// Folder of data-set databases (default: `data/` in the m4 project).
-    #[arg(long, global = true, env = config::M4_DATA_DIR)]
+    /// Print the version, the DuckDB version and the enabled engines.
+    #[arg(short = 'V', long)]
+    pub version: bool,
+
+    /// Folder of data-set databases (default: `m4` in your user data folder; see `m4 doctor`).
+    // Empty is allowed here (a bundle's empty field) and read as unset in `run`.
+    #[arg(long, global = true, env = config::M4_DATA_DIR,
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 
     /// Data set to use: mimic-iv-demo, mimic-iv or synthetic (default: the best one initialised).
@@ -59,6 +65,12 @@ pub enum Command {
     },
     /// Add m4 to an MCP client's configuration (Claude Desktop, ...).
     Config(client_config::ConfigArgs),
+    /// Check this install: binary, data sets, MCP client entries, OAuth2, free disk.
+    Doctor {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// OAuth2 diagnostics.
     Auth {
         #[command(subcommand)]
@@ -75,16 +87,23 @@ pub enum AuthCommand {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.version {
+        println!("{}", doctor::version_text());
+        return Ok(());
+    }
     // The one place m4 reads its environment; everything below gets typed values.
     let environment = |name: &str| std::env::var(name).ok();
     let mut settings = Settings::from_lookup(environment)?;
+    // clap reads `M4_DATA_DIR`/`M4_DATASET` itself: an unfilled `${...}` is unset there too.
+    let cli_data_dir = config::unless_unfilled(config::M4_DATA_DIR, cli.data_dir);
+    let cli_dataset = config::unless_unfilled(config::M4_DATASET, cli.dataset);
     // `m4 config` records the data folder only when one was chosen (flag or `M4_DATA_DIR`).
-    let chosen_data_dir = cli.data_dir.clone();
-    if let Some(dir) = cli.data_dir {
+    let chosen_data_dir = cli_data_dir.clone();
+    if let Some(dir) = cli_data_dir {
         settings.data_dir = dir;
     }
-    if cli.dataset.is_some() {
-        settings.dataset = cli.dataset;
+    if cli_dataset.is_some() {
+        settings.dataset = cli_dataset;
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(server::Config {
@@ -126,6 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             args.data_dir = chosen_data_dir;
             client_config::run(&args)
         }
+        Command::Doctor { json } => doctor::run(&settings, json),
         Command::Auth {
             command: AuthCommand::Check,
         } => {

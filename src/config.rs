@@ -8,10 +8,12 @@
 //! `AuthConfig::from_lookup` (which parses the `M4_OAUTH2_*` constants below, so
 //! that the list stays in one place), and hands typed values on.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
-/// Folder holding the data-set databases and downloads. Default: `data/` in the project.
+/// Folder holding the data-set databases and downloads. Default: [`default_data_dir`].
 pub const M4_DATA_DIR: &str = "M4_DATA_DIR";
 /// Data set the server and `m4 query` use when none is named (`mimic-iv-demo`, `mimic-iv`, `synthetic`).
 pub const M4_DATASET: &str = "M4_DATASET";
@@ -128,6 +130,7 @@ impl Settings {
     /// Reads settings through `lookup` (the process environment at the edge, a
     /// map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let lookup = filled(lookup);
         let nonempty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let data_dir = nonempty(M4_DATA_DIR)
             .map(PathBuf::from)
@@ -160,12 +163,6 @@ impl Settings {
                 .map(Duration::from_millis),
         })
     }
-}
-
-/// `data/` in the project m4 was built from: a desktop client starts m4 from an
-/// arbitrary working directory, so a relative default would not be found.
-pub fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
 /// Parses a size such as `2GB`, `512 MB`, `1.5GiB` or `1000000` (bytes) into
@@ -220,6 +217,75 @@ pub fn parse_byte_size(
         });
     }
     Ok(bytes)
+}
+
+/// The data folder when neither `M4_DATA_DIR` nor `--data-dir` names one: `m4` in the
+/// user's data folder (`~/Library/Application Support/m4`, `%APPDATA%\m4`,
+/// `$XDG_DATA_HOME/m4` or `~/.local/share/m4`), the same for an installed binary and a
+/// source checkout, so one binary behaves the same wherever it was built. (A checkout's
+/// `data/` holds only the data-set manifests; `M4_DATA_DIR=data` keeps databases there.)
+/// Without a home folder: `m4-data` in the current folder.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|dir| dir.join("m4"))
+        .unwrap_or_else(|| PathBuf::from("m4-data"))
+}
+
+/// Whether `value` still holds a `${...}` placeholder: an MCP bundle host passes an
+/// unfilled field (`${user_config.data_dir}`) to the server literally.
+pub fn is_unfilled(value: &str) -> bool {
+    value.contains("${")
+}
+
+/// Wraps a variable lookup so that a value still holding a `${...}` placeholder reads as
+/// unset, with one warning per variable on stderr (logging is not set up yet when
+/// settings are read). The one place this rule lives: [`Settings::from_lookup`],
+/// `auth::config` and `cli` (for clap's `env` values) all go through it.
+pub fn filled(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| {
+        let value = lookup(name)?;
+        if is_unfilled(&value) {
+            warn_unfilled(name, &value);
+            return None;
+        }
+        Some(value)
+    }
+}
+
+/// `value` unless it is empty (as `from_lookup` treats it) or holds a `${...}` placeholder
+/// (then with a warning naming `variable`): for values clap read from the environment.
+pub fn unless_unfilled<T: AsRef<std::ffi::OsStr>>(variable: &str, value: Option<T>) -> Option<T> {
+    let value = value?;
+    let text = value.as_ref().to_string_lossy().into_owned();
+    if text.trim().is_empty() {
+        return None;
+    }
+    if is_unfilled(&text) {
+        warn_unfilled(variable, &text);
+        return None;
+    }
+    Some(value)
+}
+
+fn warn_unfilled(variable: &str, value: &str) {
+    static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let first = WARNED
+        .lock()
+        .map(|mut warned| warned.insert(variable.to_string()))
+        .unwrap_or(true);
+    if !first {
+        return;
+    }
+    let shown = if matches!(variable, M4_OAUTH2_TOKEN | M4_OAUTH2_CLIENT_SECRET) {
+        "a value"
+    } else {
+        value
+    };
+    eprintln!(
+        "warning: `{variable}` is set to `{shown}`, which still holds an unfilled `${{...}}` placeholder; \
+         m4 treats it as unset\n\nhint: fill in the field in the extension's settings (Claude Desktop: \
+         Settings → Extensions → m4), or remove `{variable}` from the client's entry"
+    );
 }
 
 /// Parses a whole number in `1..=max`, or returns `default` when the variable is unset.

@@ -7,5 +7,7 @@ mod common;
 mod concepts;
 mod csv_reader;
 mod datasets;
+mod doctor;
+mod install;
 mod mcp;
 mod safety;

@@ -84,6 +84,8 @@ impl AuthConfig {
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<AuthConfig>, AuthError> {
+        // An unfilled bundle field (`${user_config.x}`) reads as unset.
+        let lookup = config::filled(lookup);
         if !parse_bool(&lookup, config::M4_OAUTH2_ENABLED, false)? {
             return Ok(None);
         }
