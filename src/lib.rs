@@ -13,7 +13,8 @@
 //! - [`server`]: the MCP handler built from one `server::Config`, served over a
 //!   transport given as an argument → `datasets`, `engine`, `format`, `auth`.
 //! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),
-//!   the checked-query type, and the DuckDB engine behind it → nothing but `engine`.
+//!   the checked-query type, and the DuckDB engine behind it → `concepts` (the
+//!   item search's DuckDB SQL) only.
 //! - [`format`]: query results → a text table and structured content → `engine`'s types.
 //! - [`datasets`]: the data-set registry, download, loading, the synthetic
 //!   generator, and choosing and opening a data set's engine for a call

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use crate::common::{self, McpChild, demo, is_tool_error, synthetic_data_dir, tool_text};
 use crate::csv_reader::read_csv_gz;
 
-const TOOLS: [&str; 7] = [
+const TOOLS: [&str; 8] = [
     "list_datasets",
+    "search_items",
     "get_database_schema",
     "get_table_info",
     "execute_query",
@@ -623,4 +624,135 @@ fn demo_answers_known_clinical_questions() {
         let result = server.call_tool("execute_query", json!({"sql_query": sql}));
         assert_eq!(single_number(&result), expected, "{sql}");
     }
+}
+
+#[test]
+fn search_items_finds_the_codes_a_model_needs_on_the_demo() {
+    let Some((mut server, _)) = demo_server("search_items_finds_the_codes") else {
+        return;
+    };
+    let ids = |result: &Value| -> Vec<String> {
+        result["structuredContent"]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|item| item["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let heart_rate = server.call_tool("search_items", json!({"query": "heart rate"}));
+    assert!(!is_tool_error(&heart_rate), "{heart_rate}");
+    assert_eq!(
+        ids(&heart_rate).first().map(String::as_str),
+        Some("220045"),
+        "{heart_rate}"
+    );
+    let first = &heart_rate["structuredContent"]["items"][0];
+    assert_eq!(first["recorded_in"], "mimiciv_icu.chartevents", "{first}");
+    let creatinine = server.call_tool("search_items", json!({"query": "creatinine", "limit": 50}));
+    assert!(
+        ids(&creatinine).contains(&"50912".to_string()),
+        "{creatinine}"
+    );
+    let abbreviation = server.call_tool("search_items", json!({"query": "hr"}));
+    assert!(
+        ids(&abbreviation).contains(&"220045".to_string()),
+        "{abbreviation}"
+    );
+    let empty = server.call_tool("search_items", json!({"query": "  "}));
+    assert!(is_tool_error(&empty), "{empty}");
+}
+
+#[test]
+fn tables_and_columns_explain_themselves() {
+    let Some((mut server, _)) = demo_server("tables_and_columns_explain_themselves") else {
+        return;
+    };
+    let info = server.call_tool(
+        "get_table_info",
+        json!({"table_name": "mimiciv_hosp.patients", "show_sample": false}),
+    );
+    let table = &info["structuredContent"]["table"];
+    assert!(
+        table["description"].as_str().is_some_and(|d| d.len() > 20),
+        "{table}"
+    );
+    for column in table["columns"].as_array().expect("columns") {
+        assert!(
+            column["description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "no description: {column}"
+        );
+    }
+    let schema = server.call_tool("get_database_schema", json!({}));
+    let tables = schema["structuredContent"]["tables"]
+        .as_array()
+        .expect("tables")
+        .clone();
+    let kdigo = tables
+        .iter()
+        .find(|t| t["schema"] == "mimiciv_derived" && t["table"] == "kdigo_stages")
+        .expect("mimiciv_derived.kdigo_stages is listed");
+    assert!(
+        kdigo["description"].as_str().is_some_and(|d| !d.is_empty()),
+        "{kdigo}"
+    );
+    let stages = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select count(*) from mimiciv_derived.kdigo_stages"}),
+    );
+    assert!(single_number(&stages) > 0, "{stages}");
+}
+
+#[test]
+fn resources_and_prompts_are_served() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[]);
+    let init = server.initialize();
+    assert!(init["capabilities"]["resources"].is_object(), "{init}");
+    assert!(init["capabilities"]["prompts"].is_object(), "{init}");
+    let list = server.request("resources/list", json!({}));
+    let uris: Vec<&str> = list["result"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .collect();
+    assert!(uris.contains(&"m4://mimic-iv/primer"), "{list}");
+    assert!(uris.iter().any(|u| u.ends_with("/sepsis3")), "{list}");
+    let primer = server.request("resources/read", json!({"uri": "m4://mimic-iv/primer"}));
+    let text = primer["result"]["contents"][0]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(text.contains("anchor_age"), "{primer}");
+    let missing = server.request("resources/read", json!({"uri": "m4://nothing"}));
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("resources/list")),
+        "{missing}"
+    );
+    let prompts = server.request("prompts/list", json!({}));
+    let names: Vec<&str> = prompts["result"]["prompts"]
+        .as_array()
+        .expect("prompts")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"build_cohort"), "{prompts}");
+    let filled = server.request(
+        "prompts/get",
+        json!({"name": "build_cohort", "arguments": {"criteria": "adults with sepsis"}}),
+    );
+    let message = filled["result"]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(message.contains("adults with sepsis"), "{filled}");
+    assert!(!message.contains("{criteria}"), "{filled}");
+    let without = server.request("prompts/get", json!({"name": "build_cohort"}));
+    assert!(
+        without["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("criteria")),
+        "{without}"
+    );
 }

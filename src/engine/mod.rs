@@ -20,7 +20,8 @@
 //! another's.
 //!
 //! This module does not format results for people (see `format`), does not know
-//! about MCP, and does not read the environment.
+//! about MCP, and does not read the environment. The DuckDB engine takes the
+//! item search's DuckDB SQL from `concepts`, where the dictionary knowledge lives.
 
 mod cancel;
 mod catalog;
@@ -31,6 +32,7 @@ mod result;
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::concepts::ItemMatch;
 pub use cancel::{Canceller, StopReason};
 pub use catalog::{ColumnInfo, TableInfo, TableSummary, resolve_table};
 pub use checked::{CheckedQuery, EngineId, Param};
@@ -97,6 +99,10 @@ pub trait Engine: Send + Sync + fmt::Debug {
 
     /// A session for one query.
     fn begin(&self) -> Result<Box<dyn Session>, QueryError>;
+
+    /// Dictionary entries (items, lab tests, ICD and HCPCS codes) whose label
+    /// matches `query` or its expanded abbreviations, best first, at most `limit`.
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<ItemMatch>, QueryError>;
 }
 
 /// One query's life on an engine: check, then run, stoppable from elsewhere.

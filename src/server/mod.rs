@@ -9,6 +9,7 @@
 //! cancellation and error mapping happen in one place.
 
 mod errors;
+mod resources;
 mod tools;
 
 use std::sync::atomic::{AtomicBool, Ordering};

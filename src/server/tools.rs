@@ -4,7 +4,12 @@
 //! Tool names follow the Python M4 server so prompts and habits carry over.
 
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolResult, ErrorData, GetPromptRequestParams, GetPromptResponse, ListPromptsResult,
+    ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -19,8 +24,11 @@ use crate::format;
 /// What the model is told when it connects.
 const INSTRUCTIONS: &str = "m4 answers questions about MIMIC-IV, an intensive-care database, \
 with read-only SQL over DuckDB. Workflow: 1) get_database_schema to see the tables \
-(schemas mimiciv_hosp and mimiciv_icu); 2) get_table_info on the tables you need, to learn \
-their columns and see sample rows; 3) execute_query with one SELECT. Always schema-qualify \
+(schemas mimiciv_hosp, mimiciv_icu, and mimiciv_derived for clinical concepts such as \
+sepsis3, kdigo_stages, first_day_sofa, charlson); 2) get_table_info on the tables you need, to \
+learn their columns (with descriptions) and see sample rows; search_items to find the itemid \
+or code for a vital sign, lab test or diagnosis; 3) execute_query with one SELECT. The \
+resource m4://mimic-iv/primer explains the stay hierarchy and time shifting. Always schema-qualify \
 tables (mimiciv_hosp.patients). Results are capped (rows and bytes) and say when they were \
 truncated: aggregate in SQL (COUNT, AVG, GROUP BY) rather than fetching raw rows. Item \
 labels live in dictionary tables (mimiciv_hosp.d_labitems, mimiciv_icu.d_items): join them. \
@@ -84,6 +92,18 @@ pub struct LabResultsArgs {
     pub lab_item: Option<LabItem>,
     /// Maximum rows, 1 to 1000 (default 20).
     #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<i64>,
+    /// Data set to use (see list_datasets); default: the server's data set.
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchItemsArgs {
+    /// What to look for, in words or common abbreviations: "heart rate", "hr", "map",
+    /// "spo2", "creatinine", "wbc", "sepsis", "norepinephrine".
+    pub query: String,
+    /// Maximum matches, 1 to 100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
     pub limit: Option<i64>,
     /// Data set to use (see list_datasets); default: the server's data set.
     pub dataset: Option<String>,
@@ -403,16 +423,136 @@ impl M4Server {
         )
         .await
     }
+    #[tool(
+        description = "Find the codes for a clinical idea before writing SQL: searches the item dictionaries (mimiciv_icu.d_items for charted vitals and ICU events, mimiciv_hosp.d_labitems for labs, d_icd_diagnoses, d_icd_procedures, d_hcpcs) by label, case-insensitively, with abbreviations such as hr, map, spo2, wbc, cr expanded. Each match gives the id (itemid or code), label, category, unit, the table that records it and how many rows use it in this data set. Example: search_items(\"heart rate\") → itemid 220045 in mimiciv_icu.chartevents; then filter with itemid = 220045.",
+        annotations(
+            title = "Search items and codes",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn search_items(
+        &self,
+        Parameters(args): Parameters<SearchItemsArgs>,
+        cancel: CancellationToken,
+    ) -> CallToolResult {
+        self.call("search_items", args.dataset, cancel, move |context| {
+            let limit = match args.limit.unwrap_or(20) {
+                limit @ 1..=100 => limit as usize,
+                other => {
+                    return Err(ToolError::InvalidArgument(format!(
+                        "`limit` must be between 1 and 100; got {other}."
+                    )));
+                }
+            };
+            if args.query.trim().is_empty() {
+                return Err(ToolError::InvalidArgument(
+                    "`query` is empty: say what to look for, e.g. \"heart rate\" or \"creatinine\".".to_string(),
+                ));
+            }
+            let matches = context.engine()?.search_items(&args.query, limit)?;
+            let mut text = String::new();
+            format::push_row(
+                &mut text,
+                ["id", "label", "category", "unit", "recorded in", "rows", "dictionary"].into_iter(),
+            );
+            format::push_row(&mut text, ["---"; 7].into_iter());
+            let mut items = Vec::new();
+            for item in &matches {
+                let id = match item.icd_version {
+                    Some(version) => format!("{} (ICD-{version})", item.id),
+                    None => item.id.clone(),
+                };
+                let rows = item.rows.map_or_else(|| "?".to_string(), |n| n.to_string());
+                format::push_row(
+                    &mut text,
+                    [
+                        id.as_str(),
+                        item.label.as_str(),
+                        item.category.as_deref().unwrap_or(""),
+                        item.unit.as_deref().unwrap_or(""),
+                        item.recorded_in.as_str(),
+                        rows.as_str(),
+                        item.dictionary.as_str(),
+                    ]
+                    .into_iter(),
+                );
+                items.push(json!({
+                    "id": item.id,
+                    "icd_version": item.icd_version,
+                    "label": item.label,
+                    "category": item.category,
+                    "unit": item.unit,
+                    "recorded_in": item.recorded_in,
+                    "rows": item.rows,
+                    "dictionary": item.dictionary,
+                }));
+            }
+            if matches.is_empty() {
+                text = format!(
+                    "No item or code matches `{}`. Try a synonym or a shorter word (\"pressure\" rather than \"blood pressure measurement\").\n",
+                    args.query.trim()
+                );
+            }
+            Ok(ToolOutput {
+                text,
+                structured: Some(json!({ "items": items })),
+                rows: matches.len(),
+                truncated: false,
+            })
+        })
+        .await
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for M4Server {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                rmcp::model::Implementation::new("m4", env!("CARGO_PKG_VERSION"))
-                    .with_title("m4: MIMIC-IV over MCP"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(
+            rmcp::model::Implementation::new("m4", env!("CARGO_PKG_VERSION"))
+                .with_title("m4: MIMIC-IV over MCP"),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(super::resources::list())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        super::resources::read(&request.uri).map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(super::resources::prompts())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        super::resources::prompt(&request.name, request.arguments.as_ref()).map(Into::into)
     }
 }

@@ -30,6 +30,7 @@ EXPECTED_TOOLS = {
     "get_lab_results",
     "get_race_distribution",
     "list_datasets",
+    "search_items",
 }
 
 COUNT_PATIENTS = "select count(*) as n from mimiciv_hosp.patients"
@@ -133,6 +134,7 @@ async def run(
                 ("get_lab_results", {"limit": 5}, "itemid"),
                 ("get_lab_results", {"lab_item": "creatinine", "limit": 5}, ""),
                 ("get_race_distribution", {"limit": 5}, ""),
+                ("search_items", {"query": "heart rate"}, "heart rate"),
             ]
             for name, arguments, expected_text in ok_calls:
                 label = f"tools/call {name} {arguments}"
@@ -173,6 +175,19 @@ async def run(
                 first_number(again) == n,
                 text_of(again)[:300],
             )
+
+            resources = await session.list_resources()
+            uris = {str(resource.uri) for resource in resources.resources}
+            checks.check("resources/list names the MIMIC-IV primer", "m4://mimic-iv/primer" in uris, str(sorted(uris))[:300])
+            primer = await session.read_resource("m4://mimic-iv/primer")
+            primer_text = "".join(getattr(c, "text", "") for c in primer.contents)
+            checks.check("resources/read returns the primer", "anchor_age" in primer_text, primer_text[:300])
+            prompts = await session.list_prompts()
+            names = {prompt.name for prompt in prompts.prompts}
+            checks.check("prompts/list has build_cohort", "build_cohort" in names, str(sorted(names)))
+            prompt = await session.get_prompt("build_cohort", {"criteria": "adults with sepsis"})
+            prompt_text = "".join(getattr(m.content, "text", "") for m in prompt.messages)
+            checks.check("prompts/get fills the argument", "adults with sepsis" in prompt_text, prompt_text[:300])
 
             unknown = await call(session, "get_table_info", {"table_name": "no_such_table_xyz"})
             checks.check(

@@ -144,7 +144,7 @@ run_pass() {
   echo "== [$name] MCP Inspector CLI"
   local names='{t["name"] for t in result["tools"]}'
   inspector_expect "[$name] inspector: tools/list --strict lists every tool with portable schemas" 0 \
-    "$names >= {'get_database_schema','get_table_info','execute_query','get_icu_stays','get_lab_results','get_race_distribution','list_datasets'}" \
+    "$names >= {'get_database_schema','get_table_info','execute_query','get_icu_stays','get_lab_results','get_race_distribution','list_datasets','search_items'}" \
     "$env_file" --method tools/list --strict
   local warnings
   warnings=$(grep -c '^Warning: tool' "$work/err.txt")
@@ -170,6 +170,14 @@ run_pass() {
     "$env_file" --method tools/call --tool-name get_lab_results --tool-arg lab_item=creatinine limit=5
   inspector_expect "[$name] inspector: get_race_distribution" 0 "$ok" \
     "$env_file" --method tools/call --tool-name get_race_distribution --tool-arg limit=5
+  inspector_expect "[$name] inspector: search_items" 0 "$ok and 'heart rate' in $texts.lower()" \
+    "$env_file" --method tools/call --tool-name search_items --tool-arg "query=heart rate"
+  inspector_expect "[$name] inspector: resources/list" 0 \
+    "'m4://mimic-iv/primer' in {r['uri'] for r in result['resources']}" \
+    "$env_file" --method resources/list
+  inspector_expect "[$name] inspector: prompts/list" 0 \
+    "'build_cohort' in {p['name'] for p in result['prompts']}" \
+    "$env_file" --method prompts/list
   # Exit status 5 is the Inspector's "tool returned isError:true".
   inspector_expect "[$name] inspector: execute_query refuses drop table" 5 "result.get('isError') is True" \
     "$env_file" --method tools/call --tool-name execute_query \

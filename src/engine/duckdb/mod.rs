@@ -33,8 +33,8 @@ use std::sync::Mutex;
 use ::duckdb::{AccessMode, Config, Connection};
 
 use super::{
-    Canceller, CheckedQuery, Engine, EngineId, Limits, QueryError, QueryResult, Session, TableInfo,
-    TableSummary, ToolQuery,
+    Canceller, CheckedQuery, Engine, EngineId, ItemMatch, Limits, QueryError, QueryResult, Session,
+    TableInfo, TableSummary, ToolQuery,
 };
 
 pub use check::{ALLOWED_TABLE_FUNCTIONS, MAX_SQL_BYTES};
@@ -203,6 +203,14 @@ impl Engine for DuckDbEngine {
 
     fn begin(&self) -> Result<Box<dyn Session>, QueryError> {
         Ok(Box::new(self.session()?))
+    }
+
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<ItemMatch>, QueryError> {
+        crate::concepts::search_items(&self.connect()?, query, limit).map_err(|e| {
+            QueryError::Internal {
+                message: format!("search_items failed: {e}"),
+            }
+        })
     }
 }
 
