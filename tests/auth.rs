@@ -429,3 +429,116 @@ fn auth_check_prints_configuration_reachability_and_claims() {
         "{out}"
     );
 }
+
+/// A token shaped as `shape` (tests/fixtures/auth/providers) for this provider's
+/// issuer and m4's audience, signed with the provider's own key `rsa-a`, so that
+/// discovery and the key set m4 fetches are the real ones.
+fn provider_shaped(provider: &Provider, shape: &str) -> String {
+    m4::auth::testkeys::mint_provider(shape, &provider.issuer, AUDIENCE, unix_now(), "rsa-a")
+}
+
+#[test]
+fn tokens_shaped_as_each_provider_issues_them_let_tools_work() {
+    let data = data();
+    let provider = Provider::start("rsa-a,ec-a");
+    for shape in m4::auth::testkeys::PROVIDER_SHAPES {
+        let token = provider_shaped(&provider, shape);
+        let mut server = McpChild::spawn(data, &provider.env(&token));
+        server.initialize();
+        let result = server.call_tool("execute_query", json!({"sql_query": "select 1"}));
+        assert!(
+            !is_tool_error(&result),
+            "{shape} refused: {result}\n{}",
+            server.stderr()
+        );
+        assert!(
+            !server.stderr().contains(&token),
+            "{shape}: the token leaked into the log"
+        );
+    }
+}
+
+#[test]
+fn auth_check_passes_every_provider_shape() {
+    let provider = Provider::start("rsa-a");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shape in m4::auth::testkeys::PROVIDER_SHAPES {
+        let token = provider_shaped(&provider, shape);
+        let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&token));
+        assert!(ok, "{shape}: auth check failed:\n{out}\n{err}");
+    }
+}
+
+#[test]
+fn an_id_token_stops_the_start_saying_what_to_request() {
+    let provider = Provider::start("rsa-a");
+    let token = provider_shaped(&provider, "oidc-id-token");
+    let line = error_line(&failed_start(&provider.env(&token))).to_string();
+    assert!(
+        line.contains(&format!(
+            "this looks like an ID token; request an access token for audience `{AUDIENCE}`"
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn tokens_of_other_kinds_are_refused_naming_their_type() {
+    let provider = Provider::start("rsa-a");
+    for typ in ["dpop+jwt", "logout+jwt", "secevent+jwt"] {
+        let (mut header, claims) = m4::auth::testkeys::provider_fixture(
+            "auth0-default",
+            &provider.issuer,
+            AUDIENCE,
+            unix_now(),
+            "rsa-a",
+        );
+        header["typ"] = json!(typ);
+        let token = m4::auth::testkeys::sign(&header, &claims, "rsa-a");
+        let line = error_line(&failed_start(&provider.env(&token))).to_string();
+        assert!(
+            line.contains(&format!("Invalid token header: `typ` is `{typ}`")),
+            "{typ}: {line}"
+        );
+    }
+}
+
+#[test]
+fn the_strict_profile_accepts_rfc9068_tokens_only() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let mut envs = provider.env("");
+    envs.push(("M4_OAUTH2_STRICT_RFC9068", "true"));
+    // The local provider issues RFC 9068 tokens, and so does Auth0's RFC 9068 profile.
+    for token in [
+        provider.token("m4-rs256", "read:mimic-data", AUDIENCE),
+        provider_shaped(&provider, "auth0-rfc9068"),
+    ] {
+        let mut envs = envs.clone();
+        envs.retain(|(k, _)| *k != "M4_OAUTH2_TOKEN");
+        envs.push(("M4_OAUTH2_TOKEN", &token));
+        let mut server = McpChild::spawn(data, &envs);
+        server.initialize();
+        assert_tools_work(&mut server);
+    }
+    let okta = provider_shaped(&provider, "okta-custom-as");
+    let mut strict = envs.clone();
+    strict.retain(|(k, _)| *k != "M4_OAUTH2_TOKEN");
+    strict.push(("M4_OAUTH2_TOKEN", &okta));
+    let line = error_line(&failed_start(&strict)).to_string();
+    assert!(line.contains("M4_OAUTH2_STRICT_RFC9068"), "{line}");
+}
+
+#[test]
+fn a_plain_http_issuer_on_another_host_stops_the_start() {
+    let stderr = failed_start(&[
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", "http://idp.example"),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_TOKEN", "a.b.c"),
+    ]);
+    assert!(
+        stderr.contains("`M4_OAUTH2_ISSUER_URL`") && stderr.contains("https://"),
+        "{stderr}"
+    );
+}

@@ -139,6 +139,13 @@ impl ClientCredentialsSource {
             .send_form(form)
             .map_err(|e| fail(e.to_string()))?;
         let status = response.status();
+        if status.is_redirection() {
+            // The agent follows no redirect by itself (see `discovery`), and a token
+            // request (it carries the client secret) is never re-sent elsewhere.
+            return Err(fail(format!(
+                "HTTP {status}: the token endpoint redirects, and m4 does not re-send credentials to another URL; hint: configure the provider so discovery names the final token endpoint"
+            )));
+        }
         let body: Value = response
             .into_body()
             .with_config()

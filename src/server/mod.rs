@@ -281,7 +281,7 @@ impl M4Server {
     fn authorize(&self) -> Result<Option<Principal>, ToolError> {
         match &self.state.auth {
             None => Ok(None),
-            Some(auth) => Ok(Some(auth.authorize()?)),
+            Some(auth) => Ok(Some(auth.authorize_configured()?)),
         }
     }
 }
