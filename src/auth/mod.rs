@@ -31,6 +31,7 @@
 //! - [`verified`]: the bounded cache of verified tokens, keyed by SHA-256.
 //! - [`rate_limit`]: per-`sub` fixed windows, LRU-bounded.
 //! - [`client_credentials`]: where the configured token comes from.
+//! - [`login`]: `m4 auth login` (so far: the device authorization grant).
 //! - [`check`](mod@check): the `m4 auth check` report.
 //! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
@@ -40,6 +41,7 @@ pub mod clock;
 pub mod config;
 pub mod discovery;
 pub mod jwks;
+pub mod login;
 pub mod rate_limit;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testkeys;

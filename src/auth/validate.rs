@@ -50,10 +50,11 @@ pub fn sanitize(field: &str) -> String {
 }
 
 /// As [`sanitize`], for values read after the signature verified or from the
-/// provider (issuer, audience): up to 200 characters, URL characters allowed.
+/// provider (issuer, audience, an error description): up to 200 characters,
+/// printable ASCII and spaces, no backticks, angle brackets, quotes or backslashes.
 pub fn sanitize_long(field: &str) -> String {
     sanitize_to(field, 200, |c| {
-        c.is_ascii_graphic() && !matches!(c, '`' | '<' | '>' | '"' | '\\')
+        (c.is_ascii_graphic() || c == ' ') && !matches!(c, '`' | '<' | '>' | '"' | '\\')
     })
 }
 
