@@ -481,6 +481,129 @@ mod tests {
         auth.running.get().unwrap()
     }
 
+    /// The README's troubleshooting row for each error: the fixed start of its message
+    /// (what users search for). Exhaustive, so a new variant needs a row or a reason.
+    fn readme_row(error: &AuthError) -> Option<&'static str> {
+        match error {
+            AuthError::MissingToken => Some("| Missing OAuth2 access token |"),
+            AuthError::Malformed => Some("| Token is not a valid JWT format |"),
+            AuthError::TooLarge { .. } => Some("| Token is too large: "),
+            AuthError::InvalidHeader(_) => Some("| Invalid token header: "),
+            AuthError::InvalidSignature | AuthError::KeyNotFound(_) => {
+                Some("| Invalid token signature ")
+            }
+            AuthError::Expired => Some("| Token has expired |"),
+            AuthError::NotYetValid(_) => Some("| Token is not yet valid: `nbf` is "),
+            AuthError::InvalidClaim { .. } => Some("| Invalid token claim `"),
+            AuthError::IssuerMismatch { .. } => Some("| Token issuer mismatch: expected `"),
+            AuthError::AudienceMismatch { .. } => Some("| Token audience mismatch: expected `"),
+            AuthError::MissingScopes { .. } => Some("| Missing required scopes: "),
+            AuthError::RateLimited { .. } => Some("| Rate limit exceeded: "),
+            AuthError::KeysUnavailable { .. } => {
+                Some("| could not fetch the OAuth2 signing keys from `")
+            }
+            AuthError::Discovery { .. } => Some("| OpenID discovery at `"),
+            AuthError::TokenRequest { .. } => Some("| could not obtain an access token from `"),
+            AuthError::StartupToken(_) => {
+                Some("| the OAuth2 access token was refused at start-up: ")
+            }
+            AuthError::NotSet { .. } => Some("| `` `M4_OAUTH2_ISSUER_URL` is not set `` "),
+            // The configuration error's own row quotes `ConfigError`'s text.
+            AuthError::Config(_) => Some("| `` `M4_OAUTH2_...` is set to `...`, which is not "),
+            // A bug, not something a user can fix from the README.
+            AuthError::NotStarted => None,
+        }
+    }
+
+    #[test]
+    fn every_user_message_is_the_one_the_readme_quotes() {
+        let readme = include_str!("../../README.md");
+        let s = || String::from("x");
+        let errors = [
+            AuthError::MissingToken,
+            AuthError::Malformed,
+            AuthError::TooLarge { bytes: 20_000 },
+            AuthError::InvalidHeader(s()),
+            AuthError::InvalidSignature,
+            AuthError::KeyNotFound(s()),
+            AuthError::Expired,
+            AuthError::NotYetValid(5),
+            AuthError::InvalidClaim {
+                claim: "exp",
+                problem: s(),
+            },
+            AuthError::IssuerMismatch {
+                expected: s(),
+                actual: s(),
+                note: String::new(),
+            },
+            AuthError::AudienceMismatch {
+                expected: s(),
+                actual: s(),
+                note: String::new(),
+            },
+            AuthError::MissingScopes {
+                missing: vec![s()],
+                note: String::new(),
+            },
+            AuthError::RateLimited {
+                requests: 1,
+                window_secs: 2,
+                retry_after_secs: 3,
+            },
+            AuthError::KeysUnavailable {
+                location: s(),
+                reason: s(),
+            },
+            AuthError::Discovery {
+                url: s(),
+                reason: s(),
+            },
+            AuthError::TokenRequest {
+                endpoint: s(),
+                reason: s(),
+            },
+            AuthError::StartupToken(Box::new(AuthError::Expired)),
+            AuthError::NotSet {
+                variable: "M4_OAUTH2_ISSUER_URL",
+                hint: s(),
+            },
+            AuthError::Config(crate::config::ConfigError {
+                variable: "M4_OAUTH2_ENABLED",
+                value: s(),
+                expected: "a boolean",
+                hint: s(),
+            }),
+        ];
+        for error in &errors {
+            let row = readme_row(error).expect("a user-facing error");
+            assert!(readme.contains(row), "README has no row {row:?}");
+            // The row's text, placeholders aside, is how the message starts.
+            let quoted = row
+                .trim_start_matches("| ")
+                .trim_start_matches("`` ")
+                .trim_end()
+                .trim_end_matches(" |")
+                .trim_end_matches(" ``");
+            let fixed = quoted
+                .split("...")
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&fixed),
+                "{message:?} does not start as the README quotes it ({fixed:?})"
+            );
+        }
+        assert_eq!(
+            AuthError::TooLarge { bytes: 20_000 }.to_string(),
+            "Token is too large: 20000 bytes, more than the 16384 m4 accepts; send the access token alone"
+        );
+    }
+
     #[test]
     fn authenticator_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
