@@ -542,3 +542,218 @@ fn a_plain_http_issuer_on_another_host_stops_the_start() {
         "{stderr}"
     );
 }
+
+/// A browser without a browser: cookies, redirects and the provider's development
+/// sign-in and consent forms, driven over HTTP.
+struct Browser {
+    agent: ureq::Agent,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            agent: ureq::Agent::config_builder()
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .build()
+                .into(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn remember(&mut self, response: &ureq::http::Response<ureq::Body>) -> Option<String> {
+        for cookie in response.headers().get_all("set-cookie") {
+            let pair = cookie
+                .to_str()
+                .unwrap_or_default()
+                .split(';')
+                .next()
+                .unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies
+                    .insert(name.trim().to_string(), value.trim().to_string());
+            }
+        }
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// GETs `url`, following redirects; the final page's URL and HTML.
+    fn open(&mut self, url: &str) -> (String, String) {
+        let mut url = url.to_string();
+        for _ in 0..10 {
+            let mut response = self
+                .agent
+                .get(&url)
+                .header("Cookie", &self.cookie_header())
+                .call()
+                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            match self.remember(&response) {
+                Some(next) if response.status().is_redirection() => {
+                    url = url::Url::parse(&url)
+                        .unwrap()
+                        .join(&next)
+                        .unwrap()
+                        .to_string();
+                }
+                _ => {
+                    let body = response.body_mut().read_to_string().expect("page");
+                    return (url, body);
+                }
+            }
+        }
+        panic!("too many redirects from {url}");
+    }
+
+    /// POSTs `form` to `url` and follows where it leads.
+    fn submit(&mut self, url: &str, form: &[(&str, &str)]) -> (String, String) {
+        let response = self
+            .agent
+            .post(url)
+            .header("Cookie", &self.cookie_header())
+            .send_form(form.iter().copied())
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        let next = self.remember(&response);
+        match next {
+            Some(next) if response.status().is_redirection() => {
+                let target = url::Url::parse(url).unwrap().join(&next).unwrap();
+                self.open(target.as_str())
+            }
+            _ => panic!(
+                "POST {url} answered {} without a redirect",
+                response.status()
+            ),
+        }
+    }
+}
+
+/// What follows the first `needle` up to the next `"` (an attribute's value).
+fn html_attr(html: &str, needle: &str) -> String {
+    let start = html
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle} in:\n{html}"))
+        + needle.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `action` of the page's first form.
+fn form_action(html: &str) -> String {
+    let form = html
+        .find("<form")
+        .unwrap_or_else(|| panic!("no form in:\n{html}"));
+    html_attr(&html[form..], "action=\"")
+}
+
+/// Approves the device code at `verification_uri_complete` as user `login`: the
+/// code confirmation, the sign-in page and the consent page, as a researcher would.
+fn approve_device_code(verification_uri_complete: &str, login: &str) {
+    let mut browser = Browser::new();
+    let (page_url, page) = browser.open(verification_uri_complete);
+    let xsrf = html_attr(&page, "name=\"xsrf\" value=\"");
+    let user_code = html_attr(&page, "name=\"user_code\" value=\"");
+    let action = url::Url::parse(&page_url)
+        .unwrap()
+        .join(&form_action(&page))
+        .unwrap()
+        .to_string();
+    let (mut url, mut page) = browser.submit(
+        &action,
+        &[
+            ("xsrf", &xsrf),
+            ("user_code", &user_code),
+            ("confirm", "yes"),
+        ],
+    );
+    for _ in 0..4 {
+        if page.contains("Sign-in Success") {
+            return;
+        }
+        let action = url::Url::parse(&url)
+            .unwrap()
+            .join(&form_action(&page))
+            .unwrap()
+            .to_string();
+        (url, page) = if page.contains("name=\"prompt\" value=\"login\"") {
+            browser.submit(
+                &action,
+                &[("prompt", "login"), ("login", login), ("password", "x")],
+            )
+        } else if page.contains("name=\"prompt\" value=\"consent\"") {
+            browser.submit(&action, &[("prompt", "consent")])
+        } else {
+            panic!("unexpected page at {url}:\n{page}");
+        };
+    }
+    panic!("the sign-in did not finish; last page at {url}:\n{page}");
+}
+
+#[test]
+fn the_device_flow_signs_a_researcher_in_with_a_refresh_token() {
+    use m4::auth::{discovery, login};
+    let provider = Provider::start("rsa-a");
+    let agent = discovery::http_agent();
+    let found = discovery::discover(&agent, &provider.issuer).expect("discovery");
+    let device_endpoint = found
+        .device_authorization_endpoint
+        .expect("the provider advertises the device flow");
+    let code = login::request_device_code(
+        &agent,
+        &device_endpoint,
+        "m4-cli",
+        "openid read:mimic-data offline_access",
+        AUDIENCE,
+    )
+    .expect("device code");
+    assert!(!code.user_code.is_empty());
+    let token_endpoint = found.token_endpoint.expect("token endpoint");
+    let polling = {
+        let code = code.clone();
+        let agent = agent.clone();
+        std::thread::spawn(move || {
+            login::poll_for_tokens(
+                &agent,
+                &token_endpoint,
+                "m4-cli",
+                &code,
+                &mut std::thread::sleep,
+                &std::time::Instant::now,
+            )
+        })
+    };
+    approve_device_code(
+        code.verification_uri_complete
+            .as_ref()
+            .expect("verification_uri_complete")
+            .as_str(),
+        "researcher-7",
+    );
+    let tokens = polling
+        .join()
+        .expect("poller")
+        .expect("tokens after approval");
+    assert!(
+        tokens.refresh_token.is_some(),
+        "no refresh token: offline_access"
+    );
+    let access = tokens.access_token.expose().to_string();
+    assert_eq!(decode_part(&access, 1)["sub"], "researcher-7");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&access));
+    assert!(ok, "m4 refused the signed-in token:\n{out}\n{err}");
+}
