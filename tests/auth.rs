@@ -704,7 +704,7 @@ fn approve_device_code(verification_uri_complete: &str, login: &str) {
 }
 
 #[test]
-fn the_device_flow_signs_a_researcher_in_with_a_refresh_token() {
+fn the_device_flow_signs_in_then_refresh_rotates_and_revocation_ends_it() {
     use m4::auth::{discovery, login};
     let provider = Provider::start("rsa-a");
     let agent = discovery::http_agent();
@@ -721,10 +721,11 @@ fn the_device_flow_signs_a_researcher_in_with_a_refresh_token() {
     )
     .expect("device code");
     assert!(!code.user_code.is_empty());
-    let token_endpoint = found.token_endpoint.expect("token endpoint");
+    let token_endpoint = found.token_endpoint.clone().expect("token endpoint");
     let polling = {
         let code = code.clone();
         let agent = agent.clone();
+        let token_endpoint = token_endpoint.clone();
         std::thread::spawn(move || {
             login::poll_for_tokens(
                 &agent,
@@ -748,6 +749,13 @@ fn the_device_flow_signs_a_researcher_in_with_a_refresh_token() {
         .expect("poller")
         .expect("tokens after approval");
     assert!(
+        found
+            .scopes_supported
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s == login::OFFLINE_ACCESS)),
+        "the provider advertises offline_access"
+    );
+    assert!(
         tokens.refresh_token.is_some(),
         "no refresh token: offline_access"
     );
@@ -756,4 +764,35 @@ fn the_device_flow_signs_a_researcher_in_with_a_refresh_token() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&access));
     assert!(ok, "m4 refused the signed-in token:\n{out}\n{err}");
+
+    // Refresh with rotation: a new access token and a new refresh token; the old
+    // refresh token is spent.
+    let first = tokens.refresh_token.expect("refresh token");
+    let refreshed =
+        login::refresh(&agent, &token_endpoint, "m4-cli", &first, AUDIENCE).expect("refresh");
+    let second = refreshed
+        .refresh_token
+        .clone()
+        .expect("rotated refresh token");
+    assert_ne!(second.expose(), first.expose(), "the provider rotates");
+    let renewed = refreshed.access_token.expose().to_string();
+    assert_ne!(renewed, access);
+    assert_eq!(decode_part(&renewed, 1)["sub"], "researcher-7");
+    let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&renewed));
+    assert!(ok, "m4 refused the refreshed token:\n{out}\n{err}");
+    let reused = login::refresh(&agent, &token_endpoint, "m4-cli", &first, AUDIENCE)
+        .expect_err("a rotated refresh token is spent");
+    assert!(
+        reused
+            .to_string()
+            .starts_with("sign in again: run `m4 auth login`"),
+        "{reused}"
+    );
+
+    // Sign-out: revoked at the provider, the refresh token no longer works.
+    let revocation = found.revocation_endpoint.expect("revocation endpoint");
+    login::revoke(&agent, &revocation, "m4-cli", &second).expect("revoke");
+    let after = login::refresh(&agent, &token_endpoint, "m4-cli", &second, AUDIENCE)
+        .expect_err("a revoked refresh token is refused");
+    assert!(after.to_string().starts_with("sign in again"), "{after}");
 }

@@ -30,6 +30,10 @@ pub struct Discovery {
     pub token_endpoint: Option<Url>,
     /// RFC 8628 §4: where `m4 auth login` asks for a device code.
     pub device_authorization_endpoint: Option<Url>,
+    /// RFC 7009 / RFC 8414 §2: where `m4 auth logout` revokes the refresh token.
+    pub revocation_endpoint: Option<Url>,
+    /// RFC 8414 §2: the scopes the provider offers (for `offline_access`).
+    pub scopes_supported: Option<Vec<String>>,
 }
 
 /// `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery §4).
@@ -83,6 +87,17 @@ pub fn discover(agent: &ureq::Agent, issuer: &str) -> Result<Discovery, AuthErro
         jwks_uri,
         token_endpoint: url_field("token_endpoint")?,
         device_authorization_endpoint: url_field("device_authorization_endpoint")?,
+        revocation_endpoint: url_field("revocation_endpoint")?,
+        scopes_supported: value
+            .get("scopes_supported")
+            .and_then(Value::as_array)
+            .map(|scopes| {
+                scopes
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            }),
     })
 }
 

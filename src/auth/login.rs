@@ -1,12 +1,14 @@
-//! `m4 auth login`, first step: the OAuth 2.0 Device Authorization Grant (RFC 8628)
-//! for a public client (`M4_OAUTH2_CLIENT_ID`, no secret).
+//! `m4 auth login`, its protocol steps for a public client (`M4_OAUTH2_CLIENT_ID`,
+//! no secret): the OAuth 2.0 Device Authorization Grant (RFC 8628), refreshing the
+//! access token (RFC 6749 §6, with refresh-token rotation) and revoking the refresh
+//! token at sign-out (RFC 7009).
 //!
-//! Owns the grant's two requests: asking for a device code (§3.1-3.2) and polling the
-//! token endpoint until the researcher has approved it on another device (§3.4-3.5),
-//! honouring `interval` and `slow_down`. It does not print (the caller shows the URL
-//! and code), store tokens, or validate them (the authenticator does, as for any
-//! token). Not yet wired to a command: the credential store and the refresh loop
-//! come next.
+//! Owns those requests: asking for a device code (§3.1-3.2), polling the token
+//! endpoint until the researcher has approved it on another device (§3.4-3.5,
+//! honouring `interval` and `slow_down`), the refresh and the revocation. It does not
+//! print (the caller shows the URL and code), store tokens, or validate them (the
+//! authenticator does, as for any token). Not yet wired to a command: the credential
+//! store and the serve-side refresh loop come next.
 
 use std::time::{Duration, Instant};
 
@@ -46,6 +48,9 @@ pub enum LoginError {
         "the code expired before the sign-in was approved; hint: run `m4 auth login` again and approve it within {0} s"
     )]
     Expired(u64),
+    /// The refresh token is no longer accepted (expired, revoked, or already rotated).
+    #[error("sign in again: run `m4 auth login` (the provider refused the stored sign-in: `{0}`)")]
+    SignInAgain(String),
 }
 
 /// The provider's answer to a device authorization request (RFC 8628 §3.2).
@@ -66,6 +71,8 @@ pub struct DeviceCode {
 #[derive(Debug, Clone)]
 pub struct Tokens {
     pub access_token: Secret,
+    /// The refresh token to keep: after [`refresh`], the rotated one, or the one
+    /// presented when the provider does not rotate.
     pub refresh_token: Option<Secret>,
     /// Lifetime of the access token, when the provider says it.
     pub expires_in: Option<Duration>,
@@ -177,6 +184,63 @@ pub fn poll_for_tokens(
     }
 }
 
+/// Exchanges `refresh_token` for a new access token for `audience`. A provider that
+/// rotates refresh tokens answers with a new one and stops accepting the old one
+/// (RFC 9700 §4.14.2): keep [`Tokens::refresh_token`] from the answer, always. A refusal
+/// of the refresh token itself is [`LoginError::SignInAgain`].
+pub fn refresh(
+    agent: &ureq::Agent,
+    token_endpoint: &Url,
+    client_id: &str,
+    refresh_token: &Secret,
+    audience: &str,
+) -> Result<Tokens, LoginError> {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+        ("client_id", client_id),
+        ("resource", audience),
+    ];
+    match post_form(agent, token_endpoint, &form)? {
+        Ok(body) => {
+            let mut tokens = tokens(token_endpoint, &body)?;
+            if tokens.refresh_token.is_none() {
+                tokens.refresh_token = Some(refresh_token.clone());
+            }
+            Ok(tokens)
+        }
+        Err((error, _)) if error == "invalid_grant" => Err(LoginError::SignInAgain(error)),
+        Err((error, description)) => Err(LoginError::Refused {
+            endpoint: token_endpoint.to_string(),
+            error,
+            description,
+        }),
+    }
+}
+
+/// Revokes `refresh_token` at `endpoint` (RFC 7009 §2.1), as `m4 auth logout` will.
+/// Revoking a token the provider no longer knows succeeds too (§2.2).
+pub fn revoke(
+    agent: &ureq::Agent,
+    endpoint: &Url,
+    client_id: &str,
+    refresh_token: &Secret,
+) -> Result<(), LoginError> {
+    let form = [
+        ("token", refresh_token.expose()),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", client_id),
+    ];
+    match post_form(agent, endpoint, &form)? {
+        Ok(_) => Ok(()),
+        Err((error, description)) => Err(LoginError::Refused {
+            endpoint: endpoint.to_string(),
+            error,
+            description,
+        }),
+    }
+}
+
 fn tokens(endpoint: &Url, body: &Value) -> Result<Tokens, LoginError> {
     let text = |name: &str| body.get(name).and_then(Value::as_str);
     Ok(Tokens {
@@ -221,12 +285,19 @@ fn post_form(
             "HTTP {status}: it redirects, and m4 does not re-send a sign-in elsewhere"
         )));
     }
-    let body: Value = response
+    let text = response
         .into_body()
         .with_config()
         .limit(MAX_DOCUMENT_BYTES)
-        .read_json()
-        .map_err(|e| fail(format!("HTTP {status}, the response is not JSON ({e})")))?;
+        .read_to_string()
+        .map_err(|e| fail(format!("HTTP {status}, unreadable response ({e})")))?;
+    // A revocation answers 200 with an empty body (RFC 7009 §2.2).
+    let body: Value = if text.trim().is_empty() && status.is_success() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .map_err(|e| fail(format!("HTTP {status}, the response is not JSON ({e})")))?
+    };
     if status.is_success() {
         return Ok(Ok(body));
     }
@@ -429,6 +500,52 @@ mod tests {
         assert!(
             text.contains("`invalid_client?script?`") && text.contains("unknown client"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_rotated_token_or_the_old_one() {
+        let (url, seen) = provider(vec![
+            (
+                200,
+                r#"{"access_token": "a2", "refresh_token": "r-2"}"#.into(),
+            ),
+            (200, r#"{"access_token": "a3"}"#.into()),
+            error("invalid_grant"),
+        ]);
+        let agent = http_agent();
+        let old = Secret::new("r-1");
+        let rotated = refresh(&agent, &url, "m4-cli", &old, "https://m4.example/api").unwrap();
+        assert_eq!(rotated.refresh_token.unwrap().expose(), "r-2");
+        let kept = refresh(&agent, &url, "m4-cli", &old, "https://m4.example/api").unwrap();
+        assert_eq!(kept.access_token.expose(), "a3");
+        assert_eq!(
+            kept.refresh_token.unwrap().expose(),
+            "r-1",
+            "not rotated: keep it"
+        );
+        let text = refresh(&agent, &url, "m4-cli", &old, "https://m4.example/api")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.starts_with("sign in again: run `m4 auth login`"),
+            "{text}"
+        );
+        let request = seen.lock().unwrap()[0].clone();
+        assert!(
+            request.contains("grant_type=refresh_token") && request.contains("refresh_token=r-1"),
+            "{request}"
+        );
+    }
+
+    #[test]
+    fn revocation_accepts_an_empty_answer() {
+        let (url, seen) = provider(vec![(200, String::new())]);
+        revoke(&http_agent(), &url, "m4-cli", &Secret::new("r-9")).unwrap();
+        let request = seen.lock().unwrap()[0].clone();
+        assert!(
+            request.contains("token=r-9") && request.contains("token_type_hint=refresh_token"),
+            "{request}"
         );
     }
 

@@ -76,6 +76,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
+    revocation: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
