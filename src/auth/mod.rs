@@ -31,7 +31,8 @@
 //! - [`verified`]: the bounded cache of verified tokens, keyed by SHA-256.
 //! - [`rate_limit`]: per-`sub` fixed windows, LRU-bounded.
 //! - [`client_credentials`]: where the configured token comes from.
-//! - [`login`]: `m4 auth login` (so far: the device authorization grant).
+//! - [`login`]: `m4 auth login`'s protocol steps (device flow, refresh, revocation).
+//! - [`store`]: where a sign-in is kept (so far: the user-only file fallback).
 //! - [`check`](mod@check): the `m4 auth check` report.
 //! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
@@ -43,6 +44,7 @@ pub mod discovery;
 pub mod jwks;
 pub mod login;
 pub mod rate_limit;
+pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testkeys;
 pub mod validate;
