@@ -203,6 +203,8 @@ pub enum TokenSource {
     Static(Arc<Secret>),
     /// Obtained and renewed with the client-credentials grant.
     ClientCredentials(Box<ClientCredentialsSource>),
+    /// A stored sign-in (`m4 auth login`), refreshed before it expires.
+    SignedIn(Box<super::signed_in::SignedInSource>),
     /// Neither configured: every call is refused with "Missing OAuth2 access token".
     Missing,
 }
@@ -213,6 +215,7 @@ impl TokenSource {
         match self {
             TokenSource::Static(token) => Ok(Arc::clone(token)),
             TokenSource::ClientCredentials(source) => source.token(),
+            TokenSource::SignedIn(source) => source.token(),
             TokenSource::Missing => Err(AuthError::MissingToken),
         }
     }

@@ -315,7 +315,7 @@ fn post_form(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::sync::{Arc, Mutex};
@@ -325,7 +325,7 @@ mod tests {
 
     /// A provider on 127.0.0.1 answering successive POSTs with `(status, body)`, and
     /// recording each request body.
-    fn provider(answers: Vec<(u16, String)>) -> (Url, Arc<Mutex<Vec<String>>>) {
+    pub(crate) fn provider(answers: Vec<(u16, String)>) -> (Url, Arc<Mutex<Vec<String>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = Url::parse(&format!(
             "http://127.0.0.1:{}/oauth",

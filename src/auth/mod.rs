@@ -33,6 +33,7 @@
 //! - [`client_credentials`]: where the configured token comes from.
 //! - [`login`]: `m4 auth login`'s protocol steps (device flow, refresh, revocation).
 //! - [`store`]: where a sign-in is kept (so far: the user-only file fallback).
+//! - [`signed_in`]: the stored sign-in's access token, refreshed before it expires.
 //! - [`check`](mod@check): the `m4 auth check` report.
 //! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
@@ -44,6 +45,7 @@ pub mod discovery;
 pub mod jwks;
 pub mod login;
 pub mod rate_limit;
+pub mod signed_in;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testkeys;
@@ -143,6 +145,9 @@ pub enum AuthError {
         "could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`"
     )]
     TokenRequest { endpoint: String, reason: String },
+    /// The stored sign-in can no longer give an access token.
+    #[error("sign in again: run `m4 auth login` ({0})")]
+    SignInAgain(String),
     #[error("the OAuth2 access token was refused at start-up: {0}; {hint}", hint = startup_hint(.0))]
     StartupToken(Box<AuthError>),
     #[error("`{variable}` is not set\n\nhint: {hint}")]
@@ -183,6 +188,7 @@ fn startup_hint(error: &AuthError) -> &'static str {
         | AuthError::KeysUnavailable { .. }
         | AuthError::Discovery { .. }
         | AuthError::TokenRequest { .. }
+        | AuthError::SignInAgain(_)
         | AuthError::StartupToken(_)
         | AuthError::NotSet { .. }
         | AuthError::Config(_)
@@ -506,6 +512,7 @@ mod tests {
             }
             AuthError::Discovery { .. } => Some("| OpenID discovery at `"),
             AuthError::TokenRequest { .. } => Some("| could not obtain an access token from `"),
+            AuthError::SignInAgain(_) => Some("| sign in again: run `m4 auth login` "),
             AuthError::StartupToken(_) => {
                 Some("| the OAuth2 access token was refused at start-up: ")
             }
@@ -565,6 +572,7 @@ mod tests {
                 endpoint: s(),
                 reason: s(),
             },
+            AuthError::SignInAgain(s()),
             AuthError::StartupToken(Box::new(AuthError::Expired)),
             AuthError::NotSet {
                 variable: "M4_OAUTH2_ISSUER_URL",
