@@ -796,3 +796,101 @@ fn the_device_flow_signs_in_then_refresh_rotates_and_revocation_ends_it() {
         .expect_err("a revoked refresh token is refused");
     assert!(after.to_string().starts_with("sign in again"), "{after}");
 }
+
+/// Signs `login` in with the device flow for public client `client_id`, approving the
+/// code through the provider's pages; the tokens.
+fn device_sign_in(provider: &Provider, client_id: &str, login: &str) -> m4::auth::login::Tokens {
+    use m4::auth::{discovery, login};
+    let agent = discovery::http_agent();
+    let found = discovery::discover(&agent, &provider.issuer).expect("discovery");
+    let code = login::request_device_code(
+        &agent,
+        &found
+            .device_authorization_endpoint
+            .expect("device endpoint"),
+        client_id,
+        "openid read:mimic-data offline_access",
+        AUDIENCE,
+    )
+    .expect("device code");
+    let token_endpoint = found.token_endpoint.expect("token endpoint");
+    let client = client_id.to_string();
+    let polling = {
+        let code = code.clone();
+        std::thread::spawn(move || {
+            login::poll_for_tokens(
+                &agent,
+                &token_endpoint,
+                &client,
+                &code,
+                &mut std::thread::sleep,
+                &std::time::Instant::now,
+            )
+        })
+    };
+    approve_device_code(
+        code.verification_uri_complete
+            .as_ref()
+            .expect("verification_uri_complete")
+            .as_str(),
+        login,
+    );
+    polling.join().expect("poller").expect("tokens")
+}
+
+#[test]
+fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
+    use m4::auth::store::{CredentialStore, FileStore, SignInKey, StoredSignIn};
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let tokens = device_sign_in(&provider, "m4-cli-short", "researcher-8");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let store = FileStore::at(config_home.path().join("m4"));
+    let key = SignInKey {
+        issuer: provider.issuer.clone(),
+        client_id: "m4-cli-short".into(),
+    };
+    let first_refresh = tokens.refresh_token.clone().expect("refresh token");
+    store
+        .save(&StoredSignIn {
+            key: key.clone(),
+            refresh_token: first_refresh.clone(),
+            access_token: Some(tokens.access_token.clone()),
+            access_expires_at: tokens.expires_in.map(|d| unix_now() + d.as_secs()),
+            subject: Some("researcher-8".into()),
+        })
+        .expect("store");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = [
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-cli-short"),
+        ("XDG_CONFIG_HOME", config_dir.as_str()),
+    ];
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    // Three 8-second lifetimes and more, one call every 3 s.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(27) {
+        assert_tools_work(&mut server);
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    let log = server.stderr();
+    assert!(
+        log.contains("using the stored sign-in"),
+        "the stored sign-in was not used:\n{log}"
+    );
+    assert!(
+        log.matches("refreshed the signed-in OAuth2 access token")
+            .count()
+            >= 3,
+        "fewer than three refreshes:\n{log}"
+    );
+    let kept = store.load(&key).expect("load").expect("still signed in");
+    assert_ne!(
+        kept.refresh_token.expose(),
+        first_refresh.expose(),
+        "the rotated refresh token was written back"
+    );
+}

@@ -71,6 +71,9 @@ pub struct AuthConfig {
     pub jwks_url: Option<Url>,
     pub jwks_ttl: Duration,
     pub client: Option<ClientCredentials>,
+    /// `M4_OAUTH2_CLIENT_ID` without a secret: the public client of `m4 auth login`,
+    /// whose stored sign-in supplies the token when `M4_OAUTH2_TOKEN` is unset.
+    pub public_client_id: Option<String>,
     pub validate_exp: bool,
     pub validate_aud: bool,
     pub validate_iss: bool,
@@ -153,19 +156,18 @@ impl AuthConfig {
                 client_id: client_id.trim().to_string(),
                 client_secret: Secret::new(secret),
             }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(AuthError::NotSet {
-                    variable: config::M4_OAUTH2_CLIENT_SECRET,
-                    hint: "it is needed with `M4_OAUTH2_CLIENT_ID`; set both or neither".into(),
-                });
-            }
+            (None, None) | (Some(_), None) => None,
             (None, Some(_)) => {
                 return Err(AuthError::NotSet {
                     variable: config::M4_OAUTH2_CLIENT_ID,
                     hint: "it is needed with `M4_OAUTH2_CLIENT_SECRET`; set both or neither".into(),
                 });
             }
+        };
+        // A client id alone is a public client: the one `m4 auth login` signs in with.
+        let public_client_id = match (&client, nonempty(&lookup, config::M4_OAUTH2_CLIENT_ID)) {
+            (None, Some(id)) => Some(id.trim().to_string()),
+            _ => None,
         };
         let rate_limit = if parse_bool(&lookup, config::M4_OAUTH2_RATE_LIMIT_ENABLED, true)? {
             Some(RateLimitConfig {
@@ -205,6 +207,7 @@ impl AuthConfig {
             jwks_url,
             jwks_ttl,
             client,
+            public_client_id,
             validate_exp: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_EXP, true)?,
             validate_aud: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_AUD, true)?,
             validate_iss: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_ISS, true)?,
@@ -218,11 +221,13 @@ impl AuthConfig {
     /// What start-up must fetch for calls that present `credential`: the one plan the
     /// server and `m4 auth check` both follow.
     pub fn plan(&self, credential: Credential) -> StartupPlan {
-        let client_credentials =
-            credential == Credential::Configured && self.token.is_none() && self.client.is_some();
+        let configured = credential == Credential::Configured && self.token.is_none();
+        let client_credentials = configured && self.client.is_some();
+        let sign_in = configured && self.public_client_id.is_some();
         StartupPlan {
-            discover: self.jwks_url.is_none() || client_credentials,
+            discover: self.jwks_url.is_none() || client_credentials || sign_in,
             client_credentials,
+            sign_in,
         }
     }
 
@@ -249,6 +254,9 @@ pub struct StartupPlan {
     /// Obtain the token with the client-credentials grant (no `M4_OAUTH2_TOKEN`, a
     /// client id and secret, and calls that use the configured token).
     pub client_credentials: bool,
+    /// Use the stored sign-in of the public client (no `M4_OAUTH2_TOKEN`, a client id
+    /// without a secret, and calls that use the configured token).
+    pub sign_in: bool,
 }
 
 /// Removes an optional `Bearer ` prefix (any case) and surrounding whitespace:
@@ -421,12 +429,31 @@ mod tests {
     }
 
     #[test]
-    fn client_id_without_secret_is_an_error() {
+    fn a_client_id_without_secret_is_the_public_client_of_a_sign_in() {
         let mut vars = ON.to_vec();
-        vars.push(("M4_OAUTH2_CLIENT_ID", "m4"));
+        vars.push(("M4_OAUTH2_CLIENT_ID", "m4-cli"));
+        let config = parse(&vars).unwrap().unwrap();
+        assert!(config.client.is_none());
+        assert_eq!(config.public_client_id.as_deref(), Some("m4-cli"));
+        assert!(config.plan(Credential::Configured).sign_in);
+        assert!(!config.plan(Credential::PerRequest).sign_in);
+        vars.push(("M4_OAUTH2_TOKEN", "a.b.c"));
+        assert!(
+            !parse(&vars)
+                .unwrap()
+                .unwrap()
+                .plan(Credential::Configured)
+                .sign_in
+        );
+    }
+
+    #[test]
+    fn a_secret_without_client_id_is_an_error() {
+        let mut vars = ON.to_vec();
+        vars.push(("M4_OAUTH2_CLIENT_SECRET", "s"));
         let message = parse(&vars).unwrap_err().to_string();
         assert!(
-            message.contains("`M4_OAUTH2_CLIENT_SECRET` is not set"),
+            message.contains("`M4_OAUTH2_CLIENT_ID` is not set"),
             "{message}"
         );
     }
@@ -504,14 +531,16 @@ mod tests {
             plan(&with_client, Credential::Configured),
             StartupPlan {
                 discover: true,
-                client_credentials: true
+                client_credentials: true,
+                sign_in: false,
             }
         );
         assert_eq!(
             plan(&with_client, Credential::PerRequest),
             StartupPlan {
                 discover: false,
-                client_credentials: false
+                client_credentials: false,
+                sign_in: false,
             }
         );
         let with_token = [jwks, client[0], client[1], ("M4_OAUTH2_TOKEN", "t")];

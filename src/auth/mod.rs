@@ -164,7 +164,7 @@ pub enum AuthError {
 fn startup_hint(error: &AuthError) -> &'static str {
     match error {
         AuthError::MissingToken => {
-            "set `M4_OAUTH2_TOKEN` to an access token, or `M4_OAUTH2_CLIENT_ID` and `M4_OAUTH2_CLIENT_SECRET`"
+            "set `M4_OAUTH2_TOKEN` to an access token, or `M4_OAUTH2_CLIENT_ID` and `M4_OAUTH2_CLIENT_SECRET`, or sign in with `m4 auth login` (`M4_OAUTH2_CLIENT_ID` alone)"
         }
         AuthError::Expired | AuthError::NotYetValid(_) => {
             "get a fresh token from your identity provider and update `M4_OAUTH2_TOKEN`"
@@ -338,16 +338,39 @@ impl Authenticator {
         if let Some(token) = &self.config.token {
             return Ok(TokenSource::Static(Arc::new(token.clone())));
         }
+        let endpoint = || {
+            discovered
+                .and_then(|d| d.token_endpoint.clone())
+                .ok_or_else(|| AuthError::Discovery {
+                    url: discovery_url(&self.config.issuer),
+                    reason: "it has no `token_endpoint`, needed to obtain or refresh a token"
+                        .into(),
+                })
+        };
+        if let Some(client_id) = &self.config.public_client_id {
+            let Some(dir) = store::FileStore::default_dir() else {
+                return Ok(TokenSource::Missing);
+            };
+            let signed_in = signed_in::SignedInSource::load(
+                store::SignInKey {
+                    issuer: self.config.issuer.clone(),
+                    client_id: client_id.clone(),
+                },
+                endpoint()?,
+                &self.config.audience,
+                self.agent.clone(),
+                Arc::clone(&self.clock),
+                Arc::new(store::FileStore::at(dir)),
+            )?;
+            return Ok(signed_in.map_or(TokenSource::Missing, |source| {
+                tracing::info!("OAuth2: using the stored sign-in of `m4 auth login`");
+                TokenSource::SignedIn(Box::new(source))
+            }));
+        }
         let Some(credentials) = &self.config.client else {
             return Ok(TokenSource::Missing);
         };
-        let endpoint = discovered
-            .and_then(|d| d.token_endpoint.clone())
-            .ok_or_else(|| AuthError::Discovery {
-                url: discovery_url(&self.config.issuer),
-                reason: "it has no `token_endpoint`, needed for the client-credentials grant"
-                    .into(),
-            })?;
+        let endpoint = endpoint()?;
         Ok(TokenSource::ClientCredentials(Box::new(
             ClientCredentialsSource::new(
                 endpoint,

@@ -17,6 +17,7 @@
 //   m4-cli     public client (no secret) for `m4 auth login`: the device flow with
 //              refresh tokens, RS256, tokens live 600 s. Sign-in and consent use the
 //              provider's development pages (any login, any password).
+//   m4-cli-short  the same, tokens live 8 s (a signed-in session across lifetimes)
 
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ const clients = [
 ];
 const publicClients = [
   { id: 'm4-cli', scope: 'openid offline_access read:mimic-data', alg: 'RS256', ttl: 600 },
+  { id: 'm4-cli-short', scope: 'openid offline_access read:mimic-data', alg: 'RS256', ttl: 8 },
 ];
 const byId = new Map([...clients, ...publicClients].map((c) => [c.id, c]));
 
