@@ -867,6 +867,8 @@ fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
         ("M4_OAUTH2_AUDIENCE", AUDIENCE),
         ("M4_OAUTH2_CLIENT_ID", "m4-cli-short"),
         ("XDG_CONFIG_HOME", config_dir.as_str()),
+        // No clock-skew allowance: an unrenewed token fails right at its `exp`.
+        ("M4_OAUTH2_LEEWAY", "0"),
     ];
     let mut server = McpChild::spawn(data, &envs);
     server.initialize();
