@@ -63,6 +63,8 @@ pub enum Command {
 pub enum AuthCommand {
     /// Print the OAuth2 configuration in force, provider reachability and the token's checks.
     Check,
+    /// Sign in with the device flow (prints a URL and a code); the sign-in is stored.
+    Login,
 }
 
 /// Runs the parsed command line.
@@ -107,6 +109,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let passed = auth::check(&mut std::io::stdout().lock())?;
             anyhow::ensure!(passed, "one or more OAuth2 checks failed (see above)");
             Ok(())
+        }
+        Command::Auth {
+            command: AuthCommand::Login,
+        } => {
+            init_logging("warn");
+            Ok(auth::login::sign_in(&mut std::io::stdout().lock())?)
         }
     }
 }

@@ -896,3 +896,64 @@ fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
         "the rotated refresh token was written back"
     );
 }
+
+#[test]
+fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = [
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-cli"),
+        ("XDG_CONFIG_HOME", config_dir.as_str()),
+    ];
+    let mut login = common::m4_command(data)
+        .args(["auth", "login"])
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("m4 auth login");
+    let mut lines = BufReader::new(login.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    assert!(
+        first.starts_with("To sign in, open ") && first.contains(" and enter the code "),
+        "{first}"
+    );
+    let second = lines.next().expect("a line").expect("utf-8");
+    let complete = second
+        .strip_prefix("(or open ")
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no complete URL: {second}"));
+    approve_device_code(complete, "researcher-9");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = login.wait().expect("wait");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut login.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert!(
+        status.success(),
+        "m4 auth login failed:\n{rest:?}\n{stderr}"
+    );
+    let done = rest.join("\n");
+    assert!(
+        done.contains("Signed in as researcher-9") && done.contains("readable by you alone"),
+        "{done}"
+    );
+    assert!(
+        stderr.contains("the sign-in is kept in"),
+        "no warning about the file store:\n{stderr}"
+    );
+    let stored: Vec<_> = std::fs::read_dir(config_home.path().join("m4"))
+        .expect("the sign-in folder")
+        .collect();
+    assert_eq!(stored.len(), 1, "one stored sign-in");
+    // `m4 serve` with the client id alone uses it.
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+}

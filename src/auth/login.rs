@@ -10,14 +10,19 @@
 //! authenticator does, as for any token). Not yet wired to a command: the credential
 //! store and the serve-side refresh loop come next.
 
+use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use url::Url;
 
-use super::config::Secret;
-use super::discovery::require_secure;
+use super::clock::{Clock, SystemClock};
+use super::config::{AuthConfig, Secret};
+use super::discovery::{discover, http_agent, require_secure};
 use super::jwks::MAX_DOCUMENT_BYTES;
+use super::store::{CredentialStore, FileStore, SignInKey, StoredSignIn};
+use super::{AuthError, Authenticator};
 
 /// RFC 8628 §3.5: the polling interval when the provider names none.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -48,6 +53,12 @@ pub enum LoginError {
         "the code expired before the sign-in was approved; hint: run `m4 auth login` again and approve it within {0} s"
     )]
     Expired(u64),
+    #[error(
+        "the provider gave no refresh token, so the sign-in would end with this access token; hint: ask your IT team to allow `offline_access` (refresh tokens) for the client"
+    )]
+    NoRefreshToken,
+    #[error("this system has no configuration folder to keep the sign-in in; hint: set `HOME`")]
+    NoStore,
     /// The refresh token is no longer accepted (expired, revoked, or already rotated).
     #[error("sign in again: run `m4 auth login` (the provider refused the stored sign-in: `{0}`)")]
     SignInAgain(String),
@@ -80,14 +91,113 @@ pub struct Tokens {
 }
 
 /// The scopes to ask for: the required ones, plus `offline_access` when the provider
-/// advertises it in `scopes_supported` (or when it does not publish the list).
+/// advertises it in `scopes_supported` (or when it does not publish the list), with
+/// `openid`, without which OpenID providers ignore `offline_access` (OIDC Core §11).
 pub fn requested_scopes(required: &[String], supported: Option<&[String]>) -> String {
     let mut scopes: Vec<&str> = required.iter().map(String::as_str).collect();
     let offers_offline = supported.is_none_or(|s| s.iter().any(|x| x == OFFLINE_ACCESS));
     if offers_offline && !scopes.contains(&OFFLINE_ACCESS) {
         scopes.push(OFFLINE_ACCESS);
+        if !scopes.contains(&"openid") {
+            scopes.push("openid");
+        }
     }
     scopes.join(" ")
+}
+
+/// `m4 auth login`: signs the researcher in with the device flow for the public
+/// client `M4_OAUTH2_CLIENT_ID`, validates the access token as `m4 serve` would, and
+/// stores the sign-in. Prints the URL and code, then who is signed in and where the
+/// sign-in is kept, to `out`.
+pub fn sign_in(out: &mut dyn Write) -> Result<(), AuthError> {
+    let config = AuthConfig::from_lookup(|name| std::env::var(name).ok())?.ok_or(
+        AuthError::NotSet {
+            variable: crate::config::M4_OAUTH2_ENABLED,
+            hint: "`m4 auth login` signs in to the OAuth2 provider m4 is configured for: set the `M4_OAUTH2_*` variables first".into(),
+        },
+    )?;
+    let client_id = config.public_client_id.clone().ok_or(AuthError::NotSet {
+        variable: crate::config::M4_OAUTH2_CLIENT_ID,
+        hint: "set it to the public client id (no secret) your IT team registered for m4".into(),
+    })?;
+    let agent = http_agent();
+    let found = discover(&agent, &config.issuer)?;
+    let device_endpoint = found.device_authorization_endpoint.clone().ok_or_else(|| {
+        LoginError::NoDeviceEndpoint {
+            client_id: client_id.clone(),
+        }
+    })?;
+    let token_endpoint = found
+        .token_endpoint
+        .clone()
+        .ok_or_else(|| LoginError::Request {
+            endpoint: super::discovery::discovery_url(&config.issuer),
+            reason: "discovery names no `token_endpoint`".into(),
+        })?;
+    let scope = requested_scopes(&config.required_scopes, found.scopes_supported.as_deref());
+    let code = request_device_code(
+        &agent,
+        &device_endpoint,
+        &client_id,
+        &scope,
+        &config.audience,
+    )?;
+    let io = |e: std::io::Error| AuthError::SignInAgain(format!("could not print: {e}"));
+    writeln!(
+        out,
+        "To sign in, open {} and enter the code {}",
+        code.verification_uri, code.user_code
+    )
+    .map_err(io)?;
+    if let Some(complete) = &code.verification_uri_complete {
+        writeln!(out, "(or open {complete})").map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    let tokens = poll_for_tokens(
+        &agent,
+        &token_endpoint,
+        &client_id,
+        &code,
+        &mut std::thread::sleep,
+        &Instant::now,
+    )?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let checker = Authenticator::new(config.clone(), Arc::clone(&clock));
+    checker.start_per_request()?;
+    let principal = checker.authorize(tokens.access_token.expose())?;
+    let refresh_token = tokens
+        .refresh_token
+        .clone()
+        .ok_or(LoginError::NoRefreshToken)?;
+    let key = SignInKey {
+        issuer: config.issuer.clone(),
+        client_id,
+    };
+    let dir = FileStore::default_dir().ok_or(LoginError::NoStore)?;
+    let store = FileStore::at(dir);
+    store
+        .save(&StoredSignIn {
+            key: key.clone(),
+            refresh_token,
+            access_token: Some(tokens.access_token.clone()),
+            access_expires_at: tokens
+                .expires_in
+                .map(|d| clock.unix_seconds().saturating_add(d.as_secs())),
+            subject: Some(principal.subject.clone()),
+        })
+        .map_err(|e| AuthError::SignInAgain(e.to_string()))?;
+    tracing::warn!(
+        "no operating-system credential store is used yet: the sign-in is kept in {}",
+        store.describe(&key)
+    );
+    writeln!(
+        out,
+        "Signed in as {}. The sign-in is kept in {}; `m4 serve` refreshes it.",
+        principal.subject,
+        store.describe(&key)
+    )
+    .map_err(io)?;
+    Ok(())
 }
 
 /// Asks `endpoint` for a device code for the public client `client_id`, `scope` and
@@ -420,7 +530,7 @@ pub(crate) mod tests {
         let request = seen.lock().unwrap()[0].clone();
         assert!(
             request.contains("client_id=m4-cli")
-                && request.contains("scope=read%3Amimic-data+offline_access")
+                && request.contains("scope=read%3Amimic-data+offline_access+openid")
                 && !request.contains("client_secret"),
             "{request}"
         );
@@ -437,7 +547,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             requested_scopes(&required, Some(&with)),
-            "read:mimic-data offline_access"
+            "read:mimic-data offline_access openid"
         );
     }
 

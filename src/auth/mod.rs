@@ -145,6 +145,8 @@ pub enum AuthError {
         "could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`"
     )]
     TokenRequest { endpoint: String, reason: String },
+    #[error("{0}")]
+    Login(#[from] login::LoginError),
     /// The stored sign-in can no longer give an access token.
     #[error("sign in again: run `m4 auth login` ({0})")]
     SignInAgain(String),
@@ -189,6 +191,7 @@ fn startup_hint(error: &AuthError) -> &'static str {
         | AuthError::Discovery { .. }
         | AuthError::TokenRequest { .. }
         | AuthError::SignInAgain(_)
+        | AuthError::Login(_)
         | AuthError::StartupToken(_)
         | AuthError::NotSet { .. }
         | AuthError::Config(_)
@@ -536,6 +539,8 @@ mod tests {
             AuthError::Discovery { .. } => Some("| OpenID discovery at `"),
             AuthError::TokenRequest { .. } => Some("| could not obtain an access token from `"),
             AuthError::SignInAgain(_) => Some("| sign in again: run `m4 auth login` "),
+            // `m4 auth login` errors carry their own `hint:` at the terminal.
+            AuthError::Login(_) => None,
             AuthError::StartupToken(_) => {
                 Some("| the OAuth2 access token was refused at start-up: ")
             }
