@@ -1,6 +1,7 @@
 //! Cost of OAuth2 on every tool call: token validation with a cached key (RS256,
-//! ES256), the whole `authorize()` (token, cache lookup, validation, rate limit),
-//! and the rate limiter alone.
+//! ES256, the signature verified every time), the whole `authorize_configured()`
+//! (stdio: token, verified-cache hit, claim checks, rate limit), `authorize(bearer)`
+//! over 500 users' bearers (HTTP: every bearer a cache hit), and the rate limiter alone.
 //!
 //! Run: `cargo bench --bench auth_bench` (with `CARGO_TARGET_DIR` as in the README).
 //! Besides criterion's estimates it prints a plain per-call median for each case,
@@ -11,54 +12,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use m4::auth::Authenticator;
 use m4::auth::client_credentials::TokenSource;
 use m4::auth::clock::{Clock, SystemClock};
-use m4::auth::config::{AuthConfig, Secret};
+use m4::auth::config::Secret;
 use m4::auth::jwks::{CachePolicy, JwksCache, KeySet, StaticKeySource};
 use m4::auth::rate_limit::RateLimiter;
-use m4::auth::validate::Validator;
-use m4::auth::{Authenticator, testkeys};
-
-const ISS: &str = "https://idp.example";
-const AUD: &str = "https://m4.example/api";
+use m4::auth::testkeys::{self, AUDIENCE as AUD, ISSUER as ISS};
 
 fn now() -> u64 {
     SystemClock.unix_seconds()
 }
 
-fn token(key: &str) -> String {
-    testkeys::sign(
-        &testkeys::header(key),
-        &testkeys::claims(ISS, AUD, now()),
-        key,
-    )
+fn token_for(sub: &str, key: &str) -> String {
+    let mut claims = testkeys::claims(ISS, AUD, now());
+    claims["sub"] = serde_json::json!(sub);
+    testkeys::sign(&testkeys::header(key), &claims, key)
 }
 
-fn validator() -> Validator {
-    Validator {
-        issuer: ISS.into(),
-        audience: AUD.into(),
-        required_scopes: vec!["read:mimic-data".into()],
-        validate_exp: true,
-        validate_aud: true,
-        validate_iss: true,
-        leeway: 60,
-    }
-}
-
-fn authenticator(token: &str) -> Authenticator {
-    let config = AuthConfig::from_lookup(|name| {
-        match name {
-            "M4_OAUTH2_ENABLED" => Some("true"),
-            "M4_OAUTH2_ISSUER_URL" => Some(ISS),
-            "M4_OAUTH2_AUDIENCE" => Some(AUD),
-            "M4_OAUTH2_RATE_LIMIT_REQUESTS" => Some("4000000000"),
-            _ => None,
-        }
-        .map(str::to_string)
-    })
-    .expect("config")
-    .expect("auth on");
+/// An authenticator with the in-memory fixture keys and no practical rate limit,
+/// started with `token` configured (stdio), or for per-request bearers (`None`).
+fn authenticator(token: Option<&str>) -> Authenticator {
+    let config = testkeys::config(&[("M4_OAUTH2_RATE_LIMIT_REQUESTS", "4000000000")]);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = Authenticator::new(config, Arc::clone(&clock));
     let keys = JwksCache::load(
@@ -67,8 +42,11 @@ fn authenticator(token: &str) -> Authenticator {
         clock,
     )
     .expect("keys");
-    auth.start_with(keys, TokenSource::Static(Arc::new(Secret::new(token))))
-        .expect("start");
+    match token {
+        Some(token) => auth.start_with(keys, TokenSource::Static(Arc::new(Secret::new(token)))),
+        None => auth.start_per_request_with(keys),
+    }
+    .expect("start");
     auth
 }
 
@@ -85,7 +63,7 @@ fn median_per_call(name: &str, batches: usize, per_batch: u32, mut f: impl FnMut
         .collect();
     samples.sort();
     println!(
-        "{name:<40} median per call = {:>8.2} µs",
+        "{name:<44} median per call = {:>8.2} µs",
         samples[samples.len() / 2].as_secs_f64() * 1e6
     );
 }
@@ -93,9 +71,9 @@ fn median_per_call(name: &str, batches: usize, per_batch: u32, mut f: impl FnMut
 fn bench(c: &mut Criterion) {
     let keys =
         Arc::new(KeySet::parse(testkeys::jwks(&["rsa-a", "ec-a"]).as_bytes()).expect("key set"));
-    let v = validator();
+    let v = testkeys::validator();
     for key in ["rsa-a", "ec-a"] {
-        let t = token(key);
+        let t = token_for("researcher-1", key);
         let name = format!("auth/validate/{:?}", testkeys::algorithm(key));
         let run = || {
             black_box(
@@ -107,12 +85,31 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&name, |b| b.iter(run));
     }
 
-    let auth = authenticator(&token("rsa-a"));
+    let auth = authenticator(Some(&token_for("researcher-1", "rsa-a")));
     let run = || {
-        black_box(auth.authorize().expect("authorized"));
+        black_box(auth.authorize_configured().expect("authorized"));
     };
-    median_per_call("auth/authorize/RS256 (per call, same token)", 51, 200, run);
-    c.bench_function("auth/authorize/RS256", |b| b.iter(run));
+    median_per_call("auth/authorize_configured/RS256 (same token)", 51, 200, run);
+    c.bench_function("auth/authorize_configured/RS256", |b| b.iter(run));
+
+    // HTTP: the bearer arrives as a string with every request; 500 users' bearers
+    // cycle through the verified cache (all hits after the first round).
+    let auth = authenticator(None);
+    let bearers: Vec<String> = (0..500)
+        .map(|i| format!("Bearer {}", token_for(&format!("user-{i}"), "rsa-a")))
+        .collect();
+    let mut i = 0usize;
+    let mut run = || {
+        i = (i + 1) % bearers.len();
+        black_box(auth.authorize(&bearers[i]).expect("authorized"));
+    };
+    median_per_call(
+        "auth/authorize/RS256 (500 cached bearers)",
+        51,
+        500,
+        &mut run,
+    );
+    c.bench_function("auth/authorize/RS256 cached bearers", |b| b.iter(&mut run));
 
     let start = Instant::now();
     let limiter = RateLimiter::new(u32::MAX, Duration::from_secs(3600), start);

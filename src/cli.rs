@@ -83,6 +83,8 @@ pub enum Command {
 pub enum AuthCommand {
     /// Print the OAuth2 configuration in force, provider reachability and the token's checks.
     Check,
+    /// Sign in with the device flow (prints a URL and a code); the sign-in is stored.
+    Login,
 }
 
 /// Runs the parsed command line.
@@ -145,13 +147,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             args.data_dir = chosen_data_dir;
             client_config::run(&args)
         }
-        Command::Doctor { json } => doctor::run(&settings, json),
+        Command::Doctor { json } => doctor::run(&settings, &environment, json),
         Command::Auth {
             command: AuthCommand::Check,
         } => {
             let passed = auth::check::check_with(&mut std::io::stdout().lock(), environment)?;
             anyhow::ensure!(passed, "one or more OAuth2 checks failed (see above)");
             Ok(())
+        }
+        Command::Auth {
+            command: AuthCommand::Login,
+        } => {
+            init_logging("warn");
+            Ok(auth::login::sign_in(
+                &mut std::io::stdout().lock(),
+                environment,
+            )?)
         }
     }
 }

@@ -64,6 +64,9 @@ pub const M4_OAUTH2_RATE_LIMIT_WINDOW: &str = "M4_OAUTH2_RATE_LIMIT_WINDOW";
 pub const M4_OAUTH2_LEEWAY: &str = "M4_OAUTH2_LEEWAY";
 /// The access token (a `Bearer ` prefix is accepted). Never logged.
 pub const M4_OAUTH2_TOKEN: &str = "M4_OAUTH2_TOKEN";
+/// Demand the strict RFC 9068 access-token profile (`typ: at+jwt`, `client_id`, `jti`,
+/// `iat`), for providers that issue such tokens (default false).
+pub const M4_OAUTH2_STRICT_RFC9068: &str = "M4_OAUTH2_STRICT_RFC9068";
 
 /// Base URL to download the MIMIC-IV demo from instead of PhysioNet (a mirror or a
 /// proxy), laid out as PhysioNet's `https://physionet.org/files/mimic-iv-demo/2.2/`.

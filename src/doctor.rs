@@ -193,8 +193,12 @@ impl Report {
 }
 
 /// Runs `m4 doctor`: prints the report, and fails when it found a problem.
-pub fn run(settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let report = diagnose(settings, &|name| std::env::var(name).ok());
+pub fn run(
+    settings: &Settings,
+    environment: &dyn Fn(&str) -> Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let report = diagnose(settings, environment);
     let mut out = std::io::stdout().lock();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -819,10 +823,10 @@ fn check_entry_data(
 }
 
 fn reach_provider(settings: &AuthConfig) -> Result<(), String> {
-    let agent = auth::http_agent();
+    let agent = auth::discovery::http_agent();
     match &settings.jwks_url {
-        Some(url) => auth::http_get(&agent, url).map(|_| ()),
-        None => auth::discover(&agent, &settings.issuer)
+        Some(url) => auth::discovery::http_get(&agent, url).map(|_| ()),
+        None => auth::discovery::discover(&agent, &settings.issuer)
             .map(|_| ())
             .map_err(|e| e.to_string()),
     }

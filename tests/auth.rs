@@ -429,3 +429,531 @@ fn auth_check_prints_configuration_reachability_and_claims() {
         "{out}"
     );
 }
+
+/// A token shaped as `shape` (tests/fixtures/auth/providers) for this provider's
+/// issuer and m4's audience, signed with the provider's own key `rsa-a`, so that
+/// discovery and the key set m4 fetches are the real ones.
+fn provider_shaped(provider: &Provider, shape: &str) -> String {
+    m4::auth::testkeys::mint_provider(shape, &provider.issuer, AUDIENCE, unix_now(), "rsa-a")
+}
+
+#[test]
+fn tokens_shaped_as_each_provider_issues_them_let_tools_work() {
+    let data = data();
+    let provider = Provider::start("rsa-a,ec-a");
+    for shape in m4::auth::testkeys::PROVIDER_SHAPES {
+        let token = provider_shaped(&provider, shape);
+        let mut server = McpChild::spawn(data, &provider.env(&token));
+        server.initialize();
+        let result = server.call_tool("execute_query", json!({"sql_query": "select 1"}));
+        assert!(
+            !is_tool_error(&result),
+            "{shape} refused: {result}\n{}",
+            server.stderr()
+        );
+        assert!(
+            !server.stderr().contains(&token),
+            "{shape}: the token leaked into the log"
+        );
+    }
+}
+
+#[test]
+fn auth_check_passes_every_provider_shape() {
+    let provider = Provider::start("rsa-a");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shape in m4::auth::testkeys::PROVIDER_SHAPES {
+        let token = provider_shaped(&provider, shape);
+        let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&token));
+        assert!(ok, "{shape}: auth check failed:\n{out}\n{err}");
+    }
+}
+
+#[test]
+fn an_id_token_stops_the_start_saying_what_to_request() {
+    let provider = Provider::start("rsa-a");
+    let token = provider_shaped(&provider, "oidc-id-token");
+    let line = error_line(&failed_start(&provider.env(&token))).to_string();
+    assert!(
+        line.contains(&format!(
+            "this looks like an ID token; request an access token for audience `{AUDIENCE}`"
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn tokens_of_other_kinds_are_refused_naming_their_type() {
+    let provider = Provider::start("rsa-a");
+    for typ in ["dpop+jwt", "logout+jwt", "secevent+jwt"] {
+        let (mut header, claims) = m4::auth::testkeys::provider_fixture(
+            "auth0-default",
+            &provider.issuer,
+            AUDIENCE,
+            unix_now(),
+            "rsa-a",
+        );
+        header["typ"] = json!(typ);
+        let token = m4::auth::testkeys::sign(&header, &claims, "rsa-a");
+        let line = error_line(&failed_start(&provider.env(&token))).to_string();
+        assert!(
+            line.contains(&format!("Invalid token header: `typ` is `{typ}`")),
+            "{typ}: {line}"
+        );
+    }
+}
+
+#[test]
+fn the_strict_profile_accepts_rfc9068_tokens_only() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let mut envs = provider.env("");
+    envs.push(("M4_OAUTH2_STRICT_RFC9068", "true"));
+    // The local provider issues RFC 9068 tokens, and so does Auth0's RFC 9068 profile.
+    for token in [
+        provider.token("m4-rs256", "read:mimic-data", AUDIENCE),
+        provider_shaped(&provider, "auth0-rfc9068"),
+    ] {
+        let mut envs = envs.clone();
+        envs.retain(|(k, _)| *k != "M4_OAUTH2_TOKEN");
+        envs.push(("M4_OAUTH2_TOKEN", &token));
+        let mut server = McpChild::spawn(data, &envs);
+        server.initialize();
+        assert_tools_work(&mut server);
+    }
+    let okta = provider_shaped(&provider, "okta-custom-as");
+    let mut strict = envs.clone();
+    strict.retain(|(k, _)| *k != "M4_OAUTH2_TOKEN");
+    strict.push(("M4_OAUTH2_TOKEN", &okta));
+    let line = error_line(&failed_start(&strict)).to_string();
+    assert!(line.contains("M4_OAUTH2_STRICT_RFC9068"), "{line}");
+}
+
+#[test]
+fn a_plain_http_issuer_on_another_host_stops_the_start() {
+    let stderr = failed_start(&[
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", "http://idp.example"),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_TOKEN", "a.b.c"),
+    ]);
+    assert!(
+        stderr.contains("`M4_OAUTH2_ISSUER_URL`") && stderr.contains("https://"),
+        "{stderr}"
+    );
+}
+
+/// A browser without a browser: cookies, redirects and the provider's development
+/// sign-in and consent forms, driven over HTTP.
+struct Browser {
+    agent: ureq::Agent,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            agent: ureq::Agent::config_builder()
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .build()
+                .into(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn remember(&mut self, response: &ureq::http::Response<ureq::Body>) -> Option<String> {
+        for cookie in response.headers().get_all("set-cookie") {
+            let pair = cookie
+                .to_str()
+                .unwrap_or_default()
+                .split(';')
+                .next()
+                .unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies
+                    .insert(name.trim().to_string(), value.trim().to_string());
+            }
+        }
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// GETs `url`, following redirects; the final page's URL and HTML.
+    fn open(&mut self, url: &str) -> (String, String) {
+        let mut url = url.to_string();
+        for _ in 0..10 {
+            let mut response = self
+                .agent
+                .get(&url)
+                .header("Cookie", &self.cookie_header())
+                .call()
+                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            match self.remember(&response) {
+                Some(next) if response.status().is_redirection() => {
+                    url = url::Url::parse(&url)
+                        .unwrap()
+                        .join(&next)
+                        .unwrap()
+                        .to_string();
+                }
+                _ => {
+                    let body = response.body_mut().read_to_string().expect("page");
+                    return (url, body);
+                }
+            }
+        }
+        panic!("too many redirects from {url}");
+    }
+
+    /// POSTs `form` to `url` and follows where it leads.
+    fn submit(&mut self, url: &str, form: &[(&str, &str)]) -> (String, String) {
+        let response = self
+            .agent
+            .post(url)
+            .header("Cookie", &self.cookie_header())
+            .send_form(form.iter().copied())
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        let next = self.remember(&response);
+        match next {
+            Some(next) if response.status().is_redirection() => {
+                let target = url::Url::parse(url).unwrap().join(&next).unwrap();
+                self.open(target.as_str())
+            }
+            _ => panic!(
+                "POST {url} answered {} without a redirect",
+                response.status()
+            ),
+        }
+    }
+}
+
+/// What follows the first `needle` up to the next `"` (an attribute's value).
+fn html_attr(html: &str, needle: &str) -> String {
+    let start = html
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle} in:\n{html}"))
+        + needle.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The `action` of the page's first form.
+fn form_action(html: &str) -> String {
+    let form = html
+        .find("<form")
+        .unwrap_or_else(|| panic!("no form in:\n{html}"));
+    html_attr(&html[form..], "action=\"")
+}
+
+/// Approves the device code at `verification_uri_complete` as user `login`: the
+/// code confirmation, the sign-in page and the consent page, as a researcher would.
+fn approve_device_code(verification_uri_complete: &str, login: &str) {
+    let mut browser = Browser::new();
+    let (page_url, page) = browser.open(verification_uri_complete);
+    let xsrf = html_attr(&page, "name=\"xsrf\" value=\"");
+    let user_code = html_attr(&page, "name=\"user_code\" value=\"");
+    let action = url::Url::parse(&page_url)
+        .unwrap()
+        .join(&form_action(&page))
+        .unwrap()
+        .to_string();
+    let (mut url, mut page) = browser.submit(
+        &action,
+        &[
+            ("xsrf", &xsrf),
+            ("user_code", &user_code),
+            ("confirm", "yes"),
+        ],
+    );
+    for _ in 0..4 {
+        if page.contains("Sign-in Success") {
+            return;
+        }
+        let action = url::Url::parse(&url)
+            .unwrap()
+            .join(&form_action(&page))
+            .unwrap()
+            .to_string();
+        (url, page) = if page.contains("name=\"prompt\" value=\"login\"") {
+            browser.submit(
+                &action,
+                &[("prompt", "login"), ("login", login), ("password", "x")],
+            )
+        } else if page.contains("name=\"prompt\" value=\"consent\"") {
+            browser.submit(&action, &[("prompt", "consent")])
+        } else {
+            panic!("unexpected page at {url}:\n{page}");
+        };
+    }
+    panic!("the sign-in did not finish; last page at {url}:\n{page}");
+}
+
+#[test]
+fn the_device_flow_signs_in_then_refresh_rotates_and_revocation_ends_it() {
+    use m4::auth::{discovery, login};
+    let provider = Provider::start("rsa-a");
+    let agent = discovery::http_agent();
+    let found = discovery::discover(&agent, &provider.issuer).expect("discovery");
+    let device_endpoint = found
+        .device_authorization_endpoint
+        .expect("the provider advertises the device flow");
+    let code = login::request_device_code(
+        &agent,
+        &device_endpoint,
+        "m4-cli",
+        "openid read:mimic-data offline_access",
+        AUDIENCE,
+    )
+    .expect("device code");
+    assert!(!code.user_code.is_empty());
+    let token_endpoint = found.token_endpoint.clone().expect("token endpoint");
+    let polling = {
+        let code = code.clone();
+        let agent = agent.clone();
+        let token_endpoint = token_endpoint.clone();
+        std::thread::spawn(move || {
+            login::poll_for_tokens(
+                &agent,
+                &token_endpoint,
+                "m4-cli",
+                &code,
+                &mut std::thread::sleep,
+                &std::time::Instant::now,
+            )
+        })
+    };
+    approve_device_code(
+        code.verification_uri_complete
+            .as_ref()
+            .expect("verification_uri_complete")
+            .as_str(),
+        "researcher-7",
+    );
+    let tokens = polling
+        .join()
+        .expect("poller")
+        .expect("tokens after approval");
+    assert!(
+        found
+            .scopes_supported
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s == login::OFFLINE_ACCESS)),
+        "the provider advertises offline_access"
+    );
+    assert!(
+        tokens.refresh_token.is_some(),
+        "no refresh token: offline_access"
+    );
+    let access = tokens.access_token.expose().to_string();
+    assert_eq!(decode_part(&access, 1)["sub"], "researcher-7");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&access));
+    assert!(ok, "m4 refused the signed-in token:\n{out}\n{err}");
+
+    // Refresh with rotation: a new access token and a new refresh token; the old
+    // refresh token is spent.
+    let first = tokens.refresh_token.expect("refresh token");
+    let refreshed =
+        login::refresh(&agent, &token_endpoint, "m4-cli", &first, AUDIENCE).expect("refresh");
+    let second = refreshed
+        .refresh_token
+        .clone()
+        .expect("rotated refresh token");
+    assert_ne!(second.expose(), first.expose(), "the provider rotates");
+    let renewed = refreshed.access_token.expose().to_string();
+    assert_ne!(renewed, access);
+    assert_eq!(decode_part(&renewed, 1)["sub"], "researcher-7");
+    let (ok, out, err) = common::run_m4(dir.path(), &["auth", "check"], &provider.env(&renewed));
+    assert!(ok, "m4 refused the refreshed token:\n{out}\n{err}");
+    let reused = login::refresh(&agent, &token_endpoint, "m4-cli", &first, AUDIENCE)
+        .expect_err("a rotated refresh token is spent");
+    assert!(
+        reused
+            .to_string()
+            .starts_with("sign in again: run `m4 auth login`"),
+        "{reused}"
+    );
+
+    // Sign-out: revoked at the provider, the refresh token no longer works.
+    let revocation = found.revocation_endpoint.expect("revocation endpoint");
+    login::revoke(&agent, &revocation, "m4-cli", &second).expect("revoke");
+    let after = login::refresh(&agent, &token_endpoint, "m4-cli", &second, AUDIENCE)
+        .expect_err("a revoked refresh token is refused");
+    assert!(after.to_string().starts_with("sign in again"), "{after}");
+}
+
+/// Signs `login` in with the device flow for public client `client_id`, approving the
+/// code through the provider's pages; the tokens.
+fn device_sign_in(provider: &Provider, client_id: &str, login: &str) -> m4::auth::login::Tokens {
+    use m4::auth::{discovery, login};
+    let agent = discovery::http_agent();
+    let found = discovery::discover(&agent, &provider.issuer).expect("discovery");
+    let code = login::request_device_code(
+        &agent,
+        &found
+            .device_authorization_endpoint
+            .expect("device endpoint"),
+        client_id,
+        "openid read:mimic-data offline_access",
+        AUDIENCE,
+    )
+    .expect("device code");
+    let token_endpoint = found.token_endpoint.expect("token endpoint");
+    let client = client_id.to_string();
+    let polling = {
+        let code = code.clone();
+        std::thread::spawn(move || {
+            login::poll_for_tokens(
+                &agent,
+                &token_endpoint,
+                &client,
+                &code,
+                &mut std::thread::sleep,
+                &std::time::Instant::now,
+            )
+        })
+    };
+    approve_device_code(
+        code.verification_uri_complete
+            .as_ref()
+            .expect("verification_uri_complete")
+            .as_str(),
+        login,
+    );
+    polling.join().expect("poller").expect("tokens")
+}
+
+#[test]
+fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
+    use m4::auth::store::{CredentialStore, FileStore, SignInKey, StoredSignIn};
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let tokens = device_sign_in(&provider, "m4-cli-short", "researcher-8");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let store = FileStore::at(config_home.path().join("m4"));
+    let key = SignInKey {
+        issuer: provider.issuer.clone(),
+        client_id: "m4-cli-short".into(),
+    };
+    let first_refresh = tokens.refresh_token.clone().expect("refresh token");
+    store
+        .save(&StoredSignIn {
+            key: key.clone(),
+            refresh_token: first_refresh.clone(),
+            access_token: Some(tokens.access_token.clone()),
+            access_expires_at: tokens.expires_in.map(|d| unix_now() + d.as_secs()),
+            subject: Some("researcher-8".into()),
+        })
+        .expect("store");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = [
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-cli-short"),
+        ("XDG_CONFIG_HOME", config_dir.as_str()),
+        // No clock-skew allowance: an unrenewed token fails right at its `exp`.
+        ("M4_OAUTH2_LEEWAY", "0"),
+    ];
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    // Three 8-second lifetimes and more, one call every 3 s.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(27) {
+        assert_tools_work(&mut server);
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    let log = server.stderr();
+    assert!(
+        log.contains("using the stored sign-in"),
+        "the stored sign-in was not used:\n{log}"
+    );
+    assert!(
+        log.matches("refreshed the signed-in OAuth2 access token")
+            .count()
+            >= 3,
+        "fewer than three refreshes:\n{log}"
+    );
+    let kept = store.load(&key).expect("load").expect("still signed in");
+    assert_ne!(
+        kept.refresh_token.expose(),
+        first_refresh.expose(),
+        "the rotated refresh token was written back"
+    );
+}
+
+#[test]
+fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = [
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-cli"),
+        ("XDG_CONFIG_HOME", config_dir.as_str()),
+    ];
+    let mut login = common::m4_command(data)
+        .args(["auth", "login"])
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("m4 auth login");
+    let mut lines = BufReader::new(login.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    assert!(
+        first.starts_with("To sign in, open ") && first.contains(" and enter the code "),
+        "{first}"
+    );
+    let second = lines.next().expect("a line").expect("utf-8");
+    let complete = second
+        .strip_prefix("(or open ")
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no complete URL: {second}"));
+    approve_device_code(complete, "researcher-9");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = login.wait().expect("wait");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut login.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert!(
+        status.success(),
+        "m4 auth login failed:\n{rest:?}\n{stderr}"
+    );
+    let done = rest.join("\n");
+    assert!(
+        done.contains("Signed in as researcher-9") && done.contains("readable by you alone"),
+        "{done}"
+    );
+    assert!(
+        stderr.contains("the sign-in is kept in"),
+        "no warning about the file store:\n{stderr}"
+    );
+    let stored: Vec<_> = std::fs::read_dir(config_home.path().join("m4"))
+        .expect("the sign-in folder")
+        .collect();
+    assert_eq!(stored.len(), 1, "one stored sign-in");
+    // `m4 serve` with the client id alone uses it.
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+}

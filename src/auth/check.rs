@@ -13,22 +13,18 @@ use serde_json::Value;
 use super::client_credentials::ClientCredentialsSource;
 use super::clock::{Clock, SystemClock};
 use super::config::AuthConfig;
+use super::discovery::{discover, discovery_url, http_agent, http_get};
 use super::jwks::KeySet;
-use super::validate::{self, CLAIM_CHECKS};
-use super::{Authenticator, discover, discovery_url, http_agent, http_get};
+use super::validate::{self, ClaimCheck, Validator};
+use super::{AuthError, Credential};
 use crate::config;
 
-/// Prints the configuration, reachability and each token check's verdict.
-/// Returns whether every check passed.
-pub fn check(out: &mut dyn Write) -> anyhow::Result<bool> {
-    check_with(out, |name| std::env::var(name).ok())
-}
-
-/// As [`check`], reading variables through `lookup`.
+/// Prints the configuration, reachability and each token check's verdict,
+/// reading the variables through `lookup`. Returns whether every check passed.
 pub fn check_with(
     out: &mut dyn Write,
     lookup: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<bool> {
+) -> std::io::Result<bool> {
     let config = match AuthConfig::from_lookup(&lookup) {
         Ok(Some(config)) => config,
         Ok(None) => {
@@ -50,9 +46,9 @@ pub fn check_with(
 
     report.section("Provider")?;
     let agent = http_agent();
-    let needs_discovery =
-        config.jwks_url.is_none() || (config.client.is_some() && config.token.is_none());
-    let discovered = if needs_discovery {
+    // The server's own start-up plan for stdio, so the report cannot drift from it.
+    let plan = config.plan(Credential::Configured);
+    let discovered = if plan.discover {
         let outcome = discover(&agent, &config.issuer);
         report.verdict(
             "discovery",
@@ -107,7 +103,7 @@ pub fn check_with(
             report.note("source", &format!("`{}`", config::M4_OAUTH2_TOKEN))?;
             Some(token.expose().to_string())
         }
-        (None, Some(credentials), Some(d)) => match &d.token_endpoint {
+        (None, Some(credentials), Some(d)) if plan.client_credentials => match &d.token_endpoint {
             Some(endpoint) => {
                 let source = ClientCredentialsSource::new(
                     endpoint.clone(),
@@ -136,7 +132,7 @@ pub fn check_with(
             }
         },
         _ => {
-            report.verdict("token", Err(super::AuthError::MissingToken.to_string()))?;
+            report.verdict("token", Err(AuthError::MissingToken.to_string()))?;
             None
         }
     };
@@ -169,7 +165,7 @@ fn check_token(
     token: &str,
     keys: Option<&KeySet>,
     now: u64,
-) -> anyhow::Result<()> {
+) -> std::io::Result<()> {
     let parsed = match validate::parse(token) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -205,31 +201,47 @@ fn check_token(
         "claims:\n{}",
         pretty(&Value::Object(claims.raw.clone()))
     )?;
-    let validator = Authenticator::new(config.clone(), Arc::new(SystemClock)).validator;
-    for name in CLAIM_CHECKS {
-        let outcome = validator.check_claim(name, &claims, now);
-        let detail = match name {
-            "exp" => match claims.exp {
+    let validator = Validator::from_config(config);
+    for check in ClaimCheck::ALL {
+        let outcome = validator.check(check, &claims, now);
+        let detail = match check {
+            ClaimCheck::Profile if config.strict_rfc9068 => {
+                "strict RFC 9068: `at+jwt`, `client_id`, `jti`, `iat`".to_string()
+            }
+            ClaimCheck::Profile => format!(
+                "not demanded (`{}` is off); `typ` is {:?}",
+                config::M4_OAUTH2_STRICT_RFC9068,
+                claims.typ
+            ),
+            ClaimCheck::Exp => match claims.exp {
                 Some(exp) if exp >= now => format!("expires in {} s", exp - now),
                 Some(exp) => format!("expired {} s ago", now - exp),
                 None => "absent".into(),
             },
-            "scopes" => format!("granted: {}", claims.scopes.join(" ")),
-            "nbf" => claims.nbf.map_or_else(
+            ClaimCheck::Scopes => format!("granted: {}", claims.scopes.join(" ")),
+            ClaimCheck::Nbf => claims.nbf.map_or_else(
                 || "absent".into(),
                 |nbf| format!("valid since {} s", now.saturating_sub(nbf)),
             ),
-            "iat" => format!("issued {} s ago", now.saturating_sub(claims.iat)),
-            "iss" => format!("`{}`", claims.iss),
-            "aud" => claims
+            ClaimCheck::Iat => claims.iat.map_or_else(
+                || "absent".into(),
+                |iat| format!("issued {} s ago", now.saturating_sub(iat)),
+            ),
+            ClaimCheck::Iss => claims
+                .iss
+                .as_deref()
+                .map_or_else(|| "absent".into(), |iss| format!("`{iss}`")),
+            ClaimCheck::Aud => claims
                 .aud
                 .iter()
                 .map(|a| format!("`{a}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            _ => "ok".into(),
         };
-        report.verdict(name, outcome.map(|_| detail).map_err(|e| e.to_string()))?;
+        report.verdict(
+            check.name(),
+            outcome.map(|_| detail).map_err(|e| e.to_string()),
+        )?;
     }
     Ok(())
 }
@@ -265,6 +277,10 @@ fn print_config(out: &mut dyn Write, config: &AuthConfig) -> std::io::Result<()>
         (
             config::M4_OAUTH2_VALIDATE_ISS,
             on_off(config.validate_iss).into(),
+        ),
+        (
+            config::M4_OAUTH2_STRICT_RFC9068,
+            if config.strict_rfc9068 { "on" } else { "off" }.into(),
         ),
         (
             config::M4_OAUTH2_LEEWAY,

@@ -139,6 +139,13 @@ impl ClientCredentialsSource {
             .send_form(form)
             .map_err(|e| fail(e.to_string()))?;
         let status = response.status();
+        if status.is_redirection() {
+            // The agent follows no redirect by itself (see `discovery`), and a token
+            // request (it carries the client secret) is never re-sent elsewhere.
+            return Err(fail(format!(
+                "HTTP {status}: the token endpoint redirects, and m4 does not re-send credentials to another URL; hint: configure the provider so discovery names the final token endpoint"
+            )));
+        }
         let body: Value = response
             .into_body()
             .with_config()
@@ -196,6 +203,8 @@ pub enum TokenSource {
     Static(Arc<Secret>),
     /// Obtained and renewed with the client-credentials grant.
     ClientCredentials(Box<ClientCredentialsSource>),
+    /// A stored sign-in (`m4 auth login`), refreshed before it expires.
+    SignedIn(Box<super::signed_in::SignedInSource>),
     /// Neither configured: every call is refused with "Missing OAuth2 access token".
     Missing,
 }
@@ -206,6 +215,7 @@ impl TokenSource {
         match self {
             TokenSource::Static(token) => Ok(Arc::clone(token)),
             TokenSource::ClientCredentials(source) => source.token(),
+            TokenSource::SignedIn(source) => source.token(),
             TokenSource::Missing => Err(AuthError::MissingToken),
         }
     }

@@ -3,8 +3,11 @@
 //! Owns two readings: a monotonic [`Instant`] for cache ages and rate-limit windows
 //! (immune to wall-clock jumps) and Unix seconds for token claims (`exp`, `nbf`, `iat`).
 
+#[cfg(any(test, feature = "test-support"))]
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+#[cfg(any(test, feature = "test-support"))]
+use std::time::Duration;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// A source of time.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -34,6 +37,7 @@ impl Clock for SystemClock {
 }
 
 /// A clock that only moves when told to (tests and benchmarks).
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug)]
 pub struct ManualClock {
     start: Instant,
@@ -41,6 +45,7 @@ pub struct ManualClock {
     elapsed: Mutex<Duration>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl ManualClock {
     /// A clock reading `unix_start` seconds now.
     pub fn new(unix_start: u64) -> ManualClock {
@@ -62,6 +67,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.start + self.elapsed()

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::AuthError;
+use super::discovery::require_secure;
+use super::{AuthError, Credential};
 use crate::config::{self, parse_bool, parse_positive};
 
 /// Scope required when `M4_OAUTH2_REQUIRED_SCOPES` is unset (the M4 OAuth2 guide's default).
@@ -70,9 +71,14 @@ pub struct AuthConfig {
     pub jwks_url: Option<Url>,
     pub jwks_ttl: Duration,
     pub client: Option<ClientCredentials>,
+    /// `M4_OAUTH2_CLIENT_ID` without a secret: the public client of `m4 auth login`,
+    /// whose stored sign-in supplies the token when `M4_OAUTH2_TOKEN` is unset.
+    pub public_client_id: Option<String>,
     pub validate_exp: bool,
     pub validate_aud: bool,
     pub validate_iss: bool,
+    /// Demand the strict RFC 9068 profile (`M4_OAUTH2_STRICT_RFC9068`).
+    pub strict_rfc9068: bool,
     pub rate_limit: Option<RateLimitConfig>,
     pub leeway: Duration,
     /// The access token from `M4_OAUTH2_TOKEN`, `Bearer ` prefix removed.
@@ -94,14 +100,22 @@ impl AuthConfig {
             config::M4_OAUTH2_ISSUER_URL,
             "set it to your identity provider's issuer URL, e.g. `https://your-domain.okta.com/oauth2/default`",
         )?;
-        if let Err(e) = Url::parse(&issuer) {
-            return Err(config::ConfigError {
-                variable: config::M4_OAUTH2_ISSUER_URL,
-                value: issuer,
-                expected: "a URL",
-                hint: format!("{e}; use the issuer URL your provider publishes, e.g. `https://your-domain.okta.com/oauth2/default`"),
+        match Url::parse(&issuer) {
+            Err(e) => {
+                return Err(config::ConfigError {
+                    variable: config::M4_OAUTH2_ISSUER_URL,
+                    value: issuer,
+                    expected: "a URL",
+                    hint: format!("{e}; use the issuer URL your provider publishes, e.g. `https://your-domain.okta.com/oauth2/default`"),
+                }
+                .into());
             }
-            .into());
+            Ok(url) => require_secure(&url).map_err(|hint| config::ConfigError {
+                variable: config::M4_OAUTH2_ISSUER_URL,
+                value: issuer.clone(),
+                expected: "an `https://` URL",
+                hint,
+            })?,
         }
         let audience = required(
             &lookup,
@@ -114,12 +128,21 @@ impl AuthConfig {
         };
         let jwks_url = match nonempty(&lookup, config::M4_OAUTH2_JWKS_URL) {
             None => None,
-            Some(raw) => Some(Url::parse(raw.trim()).map_err(|e| config::ConfigError {
-                variable: config::M4_OAUTH2_JWKS_URL,
-                value: raw.clone(),
-                expected: "a URL",
-                hint: format!("{e}; unset it to discover the key set from the issuer"),
-            })?),
+            Some(raw) => {
+                let url = Url::parse(raw.trim()).map_err(|e| config::ConfigError {
+                    variable: config::M4_OAUTH2_JWKS_URL,
+                    value: raw.clone(),
+                    expected: "a URL",
+                    hint: format!("{e}; unset it to discover the key set from the issuer"),
+                })?;
+                require_secure(&url).map_err(|hint| config::ConfigError {
+                    variable: config::M4_OAUTH2_JWKS_URL,
+                    value: raw.clone(),
+                    expected: "an `https://` URL",
+                    hint,
+                })?;
+                Some(url)
+            }
         };
         let jwks_ttl = secs(parse_positive(
             &lookup,
@@ -135,19 +158,18 @@ impl AuthConfig {
                 client_id: client_id.trim().to_string(),
                 client_secret: Secret::new(secret),
             }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(AuthError::NotSet {
-                    variable: config::M4_OAUTH2_CLIENT_SECRET,
-                    hint: "it is needed with `M4_OAUTH2_CLIENT_ID`; set both or neither".into(),
-                });
-            }
+            (None, None) | (Some(_), None) => None,
             (None, Some(_)) => {
                 return Err(AuthError::NotSet {
                     variable: config::M4_OAUTH2_CLIENT_ID,
                     hint: "it is needed with `M4_OAUTH2_CLIENT_SECRET`; set both or neither".into(),
                 });
             }
+        };
+        // A client id alone is a public client: the one `m4 auth login` signs in with.
+        let public_client_id = match (&client, nonempty(&lookup, config::M4_OAUTH2_CLIENT_ID)) {
+            (None, Some(id)) => Some(id.trim().to_string()),
+            _ => None,
         };
         let rate_limit = if parse_bool(&lookup, config::M4_OAUTH2_RATE_LIMIT_ENABLED, true)? {
             Some(RateLimitConfig {
@@ -187,13 +209,28 @@ impl AuthConfig {
             jwks_url,
             jwks_ttl,
             client,
+            public_client_id,
             validate_exp: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_EXP, true)?,
             validate_aud: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_AUD, true)?,
             validate_iss: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_ISS, true)?,
+            strict_rfc9068: parse_bool(&lookup, config::M4_OAUTH2_STRICT_RFC9068, false)?,
             rate_limit,
             leeway,
             token,
         }))
+    }
+
+    /// What start-up must fetch for calls that present `credential`: the one plan the
+    /// server and `m4 auth check` both follow.
+    pub fn plan(&self, credential: Credential) -> StartupPlan {
+        let configured = credential == Credential::Configured && self.token.is_none();
+        let client_credentials = configured && self.client.is_some();
+        let sign_in = configured && self.public_client_id.is_some();
+        StartupPlan {
+            discover: self.jwks_url.is_none() || client_credentials || sign_in,
+            client_credentials,
+            sign_in,
+        }
     }
 
     /// The checks this configuration turns off, for a start-up warning each.
@@ -210,13 +247,32 @@ impl AuthConfig {
     }
 }
 
+/// What start-up fetches, decided from the configuration alone ([`AuthConfig::plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartupPlan {
+    /// Fetch OpenID discovery: for the key-set URL when `M4_OAUTH2_JWKS_URL` is unset,
+    /// or for the token endpoint of the client-credentials grant.
+    pub discover: bool,
+    /// Obtain the token with the client-credentials grant (no `M4_OAUTH2_TOKEN`, a
+    /// client id and secret, and calls that use the configured token).
+    pub client_credentials: bool,
+    /// Use the stored sign-in of the public client (no `M4_OAUTH2_TOKEN`, a client id
+    /// without a secret, and calls that use the configured token).
+    pub sign_in: bool,
+}
+
 /// Removes an optional `Bearer ` prefix (any case) and surrounding whitespace:
 /// people paste the whole `Authorization` header value.
-pub fn strip_bearer(raw: &str) -> String {
+pub fn strip_bearer(raw: &str) -> &str {
     let trimmed = raw.trim();
-    match trimmed.get(..7) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => trimmed[7..].trim().to_string(),
-        _ => trimmed.to_string(),
+    match (trimmed.get(..6), trimmed.get(6..)) {
+        (Some(scheme), Some(rest))
+            if scheme.eq_ignore_ascii_case("bearer")
+                && (rest.is_empty() || rest.starts_with(char::is_whitespace)) =>
+        {
+            rest.trim()
+        }
+        _ => trimmed,
     }
 }
 
@@ -352,6 +408,7 @@ mod tests {
             "Bearer abc.def.ghi",
             "bearer abc.def.ghi",
             "BEARER   abc.def.ghi ",
+            "Bearer\tabc.def.ghi",
             "abc.def.ghi",
         ] {
             let mut vars = ON.to_vec();
@@ -362,17 +419,43 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_bearer_scheme_is_no_token() {
+        assert_eq!(strip_bearer("Bearer "), "");
+        assert_eq!(strip_bearer("bearer"), "");
+        assert_eq!(strip_bearer("Bearerabc.def.ghi"), "Bearerabc.def.ghi");
+    }
+
+    #[test]
     fn scopes_split_on_spaces_and_commas_without_duplicates() {
         assert_eq!(split_scopes("a b,c  a"), vec!["a", "b", "c"]);
     }
 
     #[test]
-    fn client_id_without_secret_is_an_error() {
+    fn a_client_id_without_secret_is_the_public_client_of_a_sign_in() {
         let mut vars = ON.to_vec();
-        vars.push(("M4_OAUTH2_CLIENT_ID", "m4"));
+        vars.push(("M4_OAUTH2_CLIENT_ID", "m4-cli"));
+        let config = parse(&vars).unwrap().unwrap();
+        assert!(config.client.is_none());
+        assert_eq!(config.public_client_id.as_deref(), Some("m4-cli"));
+        assert!(config.plan(Credential::Configured).sign_in);
+        assert!(!config.plan(Credential::PerRequest).sign_in);
+        vars.push(("M4_OAUTH2_TOKEN", "a.b.c"));
+        assert!(
+            !parse(&vars)
+                .unwrap()
+                .unwrap()
+                .plan(Credential::Configured)
+                .sign_in
+        );
+    }
+
+    #[test]
+    fn a_secret_without_client_id_is_an_error() {
+        let mut vars = ON.to_vec();
+        vars.push(("M4_OAUTH2_CLIENT_SECRET", "s"));
         let message = parse(&vars).unwrap_err().to_string();
         assert!(
-            message.contains("`M4_OAUTH2_CLIENT_SECRET` is not set"),
+            message.contains("`M4_OAUTH2_CLIENT_ID` is not set"),
             "{message}"
         );
     }
@@ -396,6 +479,74 @@ mod tests {
         vars.push(("M4_OAUTH2_VALIDATE_ISS", "false"));
         let config = parse(&vars).unwrap().unwrap();
         assert_eq!(config.disabled_checks(), vec!["M4_OAUTH2_VALIDATE_ISS"]);
+    }
+
+    #[test]
+    fn issuer_and_key_set_must_be_https_unless_loopback() {
+        let mut vars = ON.to_vec();
+        vars[1] = ("M4_OAUTH2_ISSUER_URL", "http://idp.example/");
+        let message = parse(&vars).unwrap_err().to_string();
+        assert!(
+            message.contains("`M4_OAUTH2_ISSUER_URL`")
+                && message.contains("https://")
+                && message.contains("hint:"),
+            "{message}"
+        );
+        vars[1] = ("M4_OAUTH2_ISSUER_URL", "http://127.0.0.1:8080");
+        assert!(parse(&vars).is_ok(), "loopback http is allowed");
+        let mut vars = ON.to_vec();
+        vars.push(("M4_OAUTH2_JWKS_URL", "http://keys.example/jwks"));
+        let message = parse(&vars).unwrap_err().to_string();
+        assert!(
+            message.contains("`M4_OAUTH2_JWKS_URL`") && message.contains("https://"),
+            "{message}"
+        );
+        vars.pop();
+        vars.push(("M4_OAUTH2_JWKS_URL", "http://localhost:9/jwks"));
+        assert!(parse(&vars).is_ok());
+    }
+
+    #[test]
+    fn the_strict_profile_is_opt_in() {
+        assert!(!parse(&ON).unwrap().unwrap().strict_rfc9068);
+        let mut vars = ON.to_vec();
+        vars.push(("M4_OAUTH2_STRICT_RFC9068", "yes"));
+        assert!(parse(&vars).unwrap().unwrap().strict_rfc9068);
+    }
+
+    #[test]
+    fn the_plan_discovers_only_what_start_up_needs() {
+        let plan = |extra: &[(&'static str, &'static str)], credential| {
+            let mut vars = ON.to_vec();
+            vars.extend_from_slice(extra);
+            parse(&vars).unwrap().unwrap().plan(credential)
+        };
+        let jwks = ("M4_OAUTH2_JWKS_URL", "https://idp.example/jwks");
+        let client = [
+            ("M4_OAUTH2_CLIENT_ID", "m4"),
+            ("M4_OAUTH2_CLIENT_SECRET", "s"),
+        ];
+        assert!(plan(&[], Credential::Configured).discover);
+        assert!(!plan(&[jwks], Credential::Configured).discover);
+        let with_client = [jwks, client[0], client[1]];
+        assert_eq!(
+            plan(&with_client, Credential::Configured),
+            StartupPlan {
+                discover: true,
+                client_credentials: true,
+                sign_in: false,
+            }
+        );
+        assert_eq!(
+            plan(&with_client, Credential::PerRequest),
+            StartupPlan {
+                discover: false,
+                client_credentials: false,
+                sign_in: false,
+            }
+        );
+        let with_token = [jwks, client[0], client[1], ("M4_OAUTH2_TOKEN", "t")];
+        assert!(!plan(&with_token, Credential::Configured).client_credentials);
     }
 
     #[test]

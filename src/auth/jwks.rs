@@ -210,7 +210,7 @@ pub struct HttpKeySource {
 
 impl KeySource for HttpKeySource {
     fn fetch(&self) -> Result<KeySet, String> {
-        let document = super::http_get(&self.agent, &self.url)?;
+        let document = super::discovery::http_get(&self.agent, &self.url)?;
         KeySet::parse(&document)
     }
 
@@ -219,10 +219,12 @@ impl KeySource for HttpKeySource {
     }
 }
 
-/// A key set held in memory (tests, benchmarks, and air-gapped setups built in code).
+/// A key set held in memory (tests and benchmarks).
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug, Clone)]
 pub struct StaticKeySource(pub String);
 
+#[cfg(any(test, feature = "test-support"))]
 impl KeySource for StaticKeySource {
     fn fetch(&self) -> Result<KeySet, String> {
         KeySet::parse(self.0.as_bytes())

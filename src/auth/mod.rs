@@ -2,53 +2,66 @@
 //! validation and the per-user rate limiter.
 //!
 //! Off unless `M4_OAUTH2_ENABLED` is true. The server holds one [`Authenticator`]
-//! and calls [`Authenticator::authorize`] before every tool runs. This module does
-//! not speak MCP and does not decide what a refused call looks like to the client
-//! (the server maps [`AuthError`] to a tool error with its `Display` text).
+//! and authorises every tool call with it. This module does not speak MCP and does
+//! not decide what a refused call looks like to the client (the server maps
+//! [`AuthError`] to a tool error with its `Display` text).
 //!
 //! CONTRACT used by `cli` and `server`:
-//! - [`Authenticator::from_env`]: `Ok(None)` when auth is off.
-//! - [`Authenticator::start`]: start-up checks (discovery, JWKS, token) before serving.
-//! - [`Authenticator::authorize`]: per call; cheap while the key cache is fresh.
-//! - [`AuthError`]: its `Display` is the exact message the user sees in the chat.
+//! - [`Authenticator::from_lookup`]: `Ok(None)` when auth is off.
+//! - Start-up (blocking HTTP with short timeouts), one of:
+//!   - [`Authenticator::start`] for calls that carry no credential of their own
+//!     (stdio): discovery, key set, and the configured token (`M4_OAUTH2_TOKEN` or
+//!     the client-credentials grant) validated once; no token is a start-up error.
+//!   - [`Authenticator::start_per_request`] for calls that each bring a bearer token
+//!     (HTTP): discovery and key set only; no token needs to be configured.
+//! - Per call: [`Authenticator::authorize`] with the request's credential (a
+//!   `Bearer ` prefix allowed), or [`Authenticator::authorize_configured`] with the
+//!   configured token (stdio). Both validate, check scopes and count the call against
+//!   the caller's (`sub`) rate limit; cheap while the key cache is fresh and the token
+//!   was seen before ([`verified`]).
+//! - [`AuthError`]: its `Display` is the exact message the user sees in the chat
+//!   (quoted in the README's troubleshooting table).
 //! - [`check`]: `m4 auth check`.
 //!
 //! # Layout
-//! - [`config`]: `M4_OAUTH2_*` → [`config::AuthConfig`].
-//! - [`jwks`]: key-set parsing and the cache (the only network I/O besides discovery
-//!   and the token request, and none while the cache is fresh).
-//! - [`validate`]: header, signature and claim rules.
+//! - [`config`]: `M4_OAUTH2_*` → [`config::AuthConfig`], and the start-up plan.
+//! - [`discovery`]: OpenID discovery and the HTTP rules (https, same-host redirects).
+//! - [`jwks`]: key-set parsing and the cache (no I/O while the cache is fresh).
+//! - [`validate`]: size, header, signature and claim rules.
+//! - [`verified`]: the bounded cache of verified tokens, keyed by SHA-256.
 //! - [`rate_limit`]: per-`sub` fixed windows, LRU-bounded.
-//! - [`client_credentials`]: where the token comes from.
+//! - [`client_credentials`]: where the configured token comes from.
+//! - [`login`]: `m4 auth login`'s protocol steps (device flow, refresh, revocation).
+//! - [`store`]: where a sign-in is kept (so far: the user-only file fallback).
+//! - [`signed_in`]: the stored sign-in's access token, refreshed before it expires.
 //! - [`check`](mod@check): the `m4 auth check` report.
+//! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
 pub mod check;
 pub mod client_credentials;
 pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod jwks;
+pub mod login;
 pub mod rate_limit;
-#[doc(hidden)]
+pub mod signed_in;
+pub mod store;
+#[cfg(any(test, feature = "test-support"))]
 pub mod testkeys;
 pub mod validate;
+pub mod verified;
 
-use std::sync::{Arc, OnceLock, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
 
-use serde_json::Value;
-use url::Url;
-
-pub use check::check;
 use client_credentials::{ClientCredentialsSource, TokenSource};
 use clock::{Clock, SystemClock};
 use config::AuthConfig;
+use discovery::{Discovery, discover, discovery_url, http_agent};
 use jwks::{CachePolicy, HttpKeySource, JwksCache, KeySource};
 use rate_limit::RateLimiter;
 use validate::{Claims, Validator};
-
-/// Timeout for each discovery, key-set and token request: start-up must fail fast
-/// when the provider is unreachable, and a refresh must not stall a tool call long.
-pub const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+use verified::VerifiedCache;
 
 /// Who made a call, once the token has been accepted.
 #[derive(Debug, Clone)]
@@ -57,14 +70,29 @@ pub struct Principal {
     pub subject: String,
 }
 
+/// Where the credential of a call comes from; decides what start-up needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The configured token (`M4_OAUTH2_TOKEN`, or the client-credentials grant): stdio.
+    Configured,
+    /// Each request's own bearer token: HTTP.
+    PerRequest,
+}
+
 /// Why a call or the start-up was refused. `Display` is the message the user sees;
-/// it never contains the token or the client secret.
+/// it never contains the token or the client secret, and fields read from a token
+/// appear only sanitised ([`validate::sanitize`]).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("Missing OAuth2 access token")]
     MissingToken,
     #[error("Token is not a valid JWT format")]
     Malformed,
+    #[error(
+        "Token is too large: {bytes} bytes, more than the {max} m4 accepts; send the access token alone",
+        max = validate::MAX_TOKEN_BYTES
+    )]
+    TooLarge { bytes: usize },
     #[error("Invalid token header: {0}")]
     InvalidHeader(String),
     #[error("Invalid token signature")]
@@ -94,8 +122,8 @@ pub enum AuthError {
         actual: String,
         note: String,
     },
-    #[error("Missing required scopes: {}", .missing.join(", "))]
-    MissingScopes { missing: Vec<String> },
+    #[error("Missing required scopes: {}{note}", .missing.join(", "))]
+    MissingScopes { missing: Vec<String>, note: String },
     #[error(
         "Rate limit exceeded: {requests} calls per {window_secs} seconds; retry in {retry_after_secs} seconds"
     )]
@@ -116,6 +144,11 @@ pub enum AuthError {
         "could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`"
     )]
     TokenRequest { endpoint: String, reason: String },
+    #[error("{0}")]
+    Login(#[from] login::LoginError),
+    /// The stored sign-in can no longer give an access token.
+    #[error("sign in again: run `m4 auth login` ({0})")]
+    SignInAgain(String),
     #[error("the OAuth2 access token was refused at start-up: {0}; {hint}", hint = startup_hint(.0))]
     StartupToken(Box<AuthError>),
     #[error("`{variable}` is not set\n\nhint: {hint}")]
@@ -132,7 +165,7 @@ pub enum AuthError {
 fn startup_hint(error: &AuthError) -> &'static str {
     match error {
         AuthError::MissingToken => {
-            "set `M4_OAUTH2_TOKEN` to an access token, or `M4_OAUTH2_CLIENT_ID` and `M4_OAUTH2_CLIENT_SECRET`"
+            "set `M4_OAUTH2_TOKEN` to an access token, or `M4_OAUTH2_CLIENT_ID` and `M4_OAUTH2_CLIENT_SECRET`, or sign in with `m4 auth login` (`M4_OAUTH2_CLIENT_ID` alone)"
         }
         AuthError::Expired | AuthError::NotYetValid(_) => {
             "get a fresh token from your identity provider and update `M4_OAUTH2_TOKEN`"
@@ -146,35 +179,35 @@ fn startup_hint(error: &AuthError) -> &'static str {
         AuthError::MissingScopes { .. } => {
             "grant the scopes to your client at the provider, or change `M4_OAUTH2_REQUIRED_SCOPES`"
         }
-        _ => "run `m4 auth check` to see every check on the token",
+        AuthError::Malformed
+        | AuthError::TooLarge { .. }
+        | AuthError::InvalidHeader(_)
+        | AuthError::InvalidSignature
+        | AuthError::KeyNotFound(_)
+        | AuthError::InvalidClaim { .. }
+        | AuthError::RateLimited { .. }
+        | AuthError::KeysUnavailable { .. }
+        | AuthError::Discovery { .. }
+        | AuthError::TokenRequest { .. }
+        | AuthError::SignInAgain(_)
+        | AuthError::Login(_)
+        | AuthError::StartupToken(_)
+        | AuthError::NotSet { .. }
+        | AuthError::Config(_)
+        | AuthError::NotStarted => "run `m4 auth check` to see every check on the token",
     }
 }
 
-/// The parts that exist once [`Authenticator::start`] succeeded.
+/// The parts that exist once start-up succeeded.
 #[derive(Debug)]
 struct Running {
     keys: JwksCache,
     token: TokenSource,
     limiter: Option<RateLimiter>,
-    verified: RwLock<Option<Verified>>,
+    verified: VerifiedCache,
 }
 
-/// The last token whose signature verified, against which key set, and its claims.
-///
-/// The same token bytes checked against the same parsed key set give the same
-/// answer, so the signature (an RSA or ECDSA verification, by far the costliest step)
-/// is checked once per token and key-set fetch rather than on every call. Identity is
-/// by `Arc` pointer: the memo holds both `Arc`s, so neither address can be reused by
-/// another token or key set while it is remembered. A renewed token or a refreshed key
-/// set is a new `Arc` and is verified afresh.
-#[derive(Debug)]
-struct Verified {
-    token: Arc<config::Secret>,
-    keys: Arc<jwks::KeySet>,
-    claims: Arc<Claims>,
-}
-
-/// Validates the configured access token and applies the rate limit.
+/// Validates access tokens and applies the rate limit.
 /// `Send + Sync`: the server shares one in an `Arc` across tasks.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -186,12 +219,7 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    /// Reads the `M4_OAUTH2_*` variables; `Ok(None)` when authentication is off.
-    pub fn from_env() -> Result<Option<Authenticator>, AuthError> {
-        Authenticator::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// As [`Authenticator::from_env`], reading variables through `lookup`.
+    /// Reads the `M4_OAUTH2_*` variables through `lookup`; `Ok(None)` when authentication is off.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Authenticator>, AuthError> {
@@ -201,18 +229,9 @@ impl Authenticator {
 
     /// An authenticator for `config` reading time from `clock`.
     pub fn new(config: AuthConfig, clock: Arc<dyn Clock>) -> Authenticator {
-        let validator = Validator {
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            required_scopes: config.required_scopes.clone(),
-            validate_exp: config.validate_exp,
-            validate_aud: config.validate_aud,
-            validate_iss: config.validate_iss,
-            leeway: config.leeway.as_secs(),
-        };
         Authenticator {
+            validator: Validator::from_config(&config),
             config,
-            validator,
             clock,
             agent: http_agent(),
             running: OnceLock::new(),
@@ -224,17 +243,27 @@ impl Authenticator {
         &self.config
     }
 
-    /// Start-up: discovery, key set, and a first validation of the token (scopes
-    /// included, the rate limit not counted). Blocking HTTP with short timeouts.
+    /// Start-up for calls that use the configured token (stdio): discovery, key set,
+    /// and a first validation of the token (scopes included, the rate limit not
+    /// counted). Fails when no token is configured.
     pub fn start(&self) -> Result<(), AuthError> {
+        self.start_for(Credential::Configured)
+    }
+
+    /// Start-up for calls that each bring their own bearer token (HTTP): discovery and
+    /// key set; a configured token is neither needed nor used.
+    pub fn start_per_request(&self) -> Result<(), AuthError> {
+        self.start_for(Credential::PerRequest)
+    }
+
+    fn start_for(&self, credential: Credential) -> Result<(), AuthError> {
         for variable in self.config.disabled_checks() {
             tracing::warn!(
                 "OAuth2 check turned off by `{variable}`: tokens are accepted without it"
             );
         }
-        let needs_discovery = self.config.jwks_url.is_none()
-            || (self.config.client.is_some() && self.config.token.is_none());
-        let discovered = if needs_discovery {
+        let plan = self.config.plan(credential);
+        let discovered = if plan.discover {
             Some(discover(&self.agent, &self.config.issuer)?)
         } else {
             None
@@ -253,11 +282,31 @@ impl Authenticator {
             CachePolicy::for_ttl(self.config.jwks_ttl),
             Arc::clone(&self.clock),
         )?;
-        self.start_with(keys, self.token_source(discovered.as_ref())?)
+        let token = match credential {
+            Credential::Configured => self.token_source(discovered.as_ref())?,
+            Credential::PerRequest => TokenSource::Missing,
+        };
+        self.install(keys, token, credential)
     }
 
-    /// Start-up with a key cache and token source already built (tests, benchmarks).
+    /// [`Authenticator::start`] with a key cache and token source already built.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn start_with(&self, keys: JwksCache, token: TokenSource) -> Result<(), AuthError> {
+        self.install(keys, token, Credential::Configured)
+    }
+
+    /// [`Authenticator::start_per_request`] with a key cache already built.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn start_per_request_with(&self, keys: JwksCache) -> Result<(), AuthError> {
+        self.install(keys, TokenSource::Missing, Credential::PerRequest)
+    }
+
+    fn install(
+        &self,
+        keys: JwksCache,
+        token: TokenSource,
+        credential: Credential,
+    ) -> Result<(), AuthError> {
         let limiter = self
             .config
             .rate_limit
@@ -266,12 +315,16 @@ impl Authenticator {
             keys,
             token,
             limiter,
-            verified: RwLock::new(None),
+            verified: VerifiedCache::default(),
         };
-        let claims = self
-            .validate_with(&running)
-            .map_err(|e| AuthError::StartupToken(Box::new(e)))?;
-        tracing::info!(subject = %claims.sub, "OAuth2 access token accepted");
+        if credential == Credential::Configured {
+            let claims = running
+                .token
+                .token()
+                .and_then(|token| self.validate(&running, token.expose()))
+                .map_err(|e| AuthError::StartupToken(Box::new(e)))?;
+            tracing::info!(subject = %claims.sub, "OAuth2 access token accepted");
+        }
         self.running
             .set(running)
             .map_err(|_| AuthError::NotStarted)?;
@@ -282,16 +335,39 @@ impl Authenticator {
         if let Some(token) = &self.config.token {
             return Ok(TokenSource::Static(Arc::new(token.clone())));
         }
+        let endpoint = || {
+            discovered
+                .and_then(|d| d.token_endpoint.clone())
+                .ok_or_else(|| AuthError::Discovery {
+                    url: discovery_url(&self.config.issuer),
+                    reason: "it has no `token_endpoint`, needed to obtain or refresh a token"
+                        .into(),
+                })
+        };
+        if let Some(client_id) = &self.config.public_client_id {
+            let Some(dir) = store::FileStore::default_dir() else {
+                return Ok(TokenSource::Missing);
+            };
+            let signed_in = signed_in::SignedInSource::load(
+                store::SignInKey {
+                    issuer: self.config.issuer.clone(),
+                    client_id: client_id.clone(),
+                },
+                endpoint()?,
+                &self.config.audience,
+                self.agent.clone(),
+                Arc::clone(&self.clock),
+                Arc::new(store::FileStore::at(dir)),
+            )?;
+            return Ok(signed_in.map_or(TokenSource::Missing, |source| {
+                tracing::info!("OAuth2: using the stored sign-in of `m4 auth login`");
+                TokenSource::SignedIn(Box::new(source))
+            }));
+        }
         let Some(credentials) = &self.config.client else {
             return Ok(TokenSource::Missing);
         };
-        let endpoint = discovered
-            .and_then(|d| d.token_endpoint.clone())
-            .ok_or_else(|| AuthError::Discovery {
-                url: discovery_url(&self.config.issuer),
-                reason: "it has no `token_endpoint`, needed for the client-credentials grant"
-                    .into(),
-            })?;
+        let endpoint = endpoint()?;
         Ok(TokenSource::ClientCredentials(Box::new(
             ClientCredentialsSource::new(
                 endpoint,
@@ -304,18 +380,16 @@ impl Authenticator {
         )))
     }
 
-    /// A stdio tool call: the configured token (environment or client
-    /// credentials), validated as any bearer is.
-    pub fn authorize_configured(&self) -> Result<Principal, AuthError> {
-        self.authorize()
-    }
-
-    /// Every tool call: validate the token again, check scopes, count the call.
-    pub fn authorize(&self) -> Result<Principal, AuthError> {
+    /// Every tool call with its own credential: `bearer` is the access token (an
+    /// `Authorization` header value with its `Bearer ` prefix is accepted). Validates
+    /// it, checks scopes, then counts the call against its `sub`'s rate limit.
+    pub fn authorize(&self, bearer: &str) -> Result<Principal, AuthError> {
         let running = self.running.get().ok_or(AuthError::NotStarted)?;
-        let claims = self.validate_with(running).inspect_err(|e| {
-            tracing::debug!("OAuth2 check failed: {e}");
-        })?;
+        let claims = self
+            .validate(running, config::strip_bearer(bearer))
+            .inspect_err(|e| {
+                tracing::debug!("OAuth2 check failed: {e}");
+            })?;
         if let Some(limiter) = &running.limiter {
             limiter
                 .check(&claims.sub, self.clock.now())
@@ -332,143 +406,64 @@ impl Authenticator {
         })
     }
 
-    fn validate_with(&self, running: &Running) -> Result<Arc<Claims>, AuthError> {
+    /// Every tool call on stdio: [`Authenticator::authorize`] with the configured
+    /// token's current value (`M4_OAUTH2_TOKEN`, or the client-credentials token,
+    /// renewed when due).
+    pub fn authorize_configured(&self) -> Result<Principal, AuthError> {
+        let running = self.running.get().ok_or(AuthError::NotStarted)?;
         let token = running.token.token()?;
-        let parsed = validate::parse(token.expose())?;
+        self.authorize(token.expose())
+    }
+
+    /// Validates `token`: its signature once per token and key set (the verified
+    /// cache), its time- and configuration-dependent claims on every call.
+    fn validate(&self, running: &Running, token: &str) -> Result<Arc<Claims>, AuthError> {
+        if token.is_empty() {
+            return Err(AuthError::MissingToken);
+        }
+        let parsed = validate::parse(token)?;
         let keys = running.keys.keys_for(parsed.header.kid.as_deref())?;
         let now = self.clock.unix_seconds();
-        let remembered = {
-            let memo = running.verified.read().unwrap_or_else(|e| e.into_inner());
-            memo.as_ref()
-                .filter(|m| Arc::ptr_eq(&m.token, &token) && Arc::ptr_eq(&m.keys, &keys))
-                .map(|m| Arc::clone(&m.claims))
-        };
-        let claims = match remembered {
+        let digest = verified::digest(token);
+        let claims = match running.verified.get(&digest, &keys, now) {
             Some(claims) => claims,
             None => {
                 parsed.verify_signature(&keys)?;
                 let claims = Arc::new(parsed.claims()?);
-                *running.verified.write().unwrap_or_else(|e| e.into_inner()) = Some(Verified {
-                    token: Arc::clone(&token),
-                    keys,
-                    claims: Arc::clone(&claims),
-                });
+                running
+                    .verified
+                    .insert(digest, &keys, Arc::clone(&claims), now);
                 claims
             }
         };
-        // Time-dependent and configuration checks run on every call, memo or not.
+        // Time-dependent and configuration checks run on every call, cached or not.
         self.validator.check_claims(&claims, now)?;
         Ok(claims)
     }
 }
 
-/// What OpenID discovery told us.
-#[derive(Debug, Clone)]
-pub struct Discovery {
-    pub jwks_uri: Url,
-    pub token_endpoint: Option<Url>,
-}
-
-/// `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery §4).
-pub fn discovery_url(issuer: &str) -> String {
-    format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    )
-}
-
-/// Fetches discovery; its `issuer` must equal the configured one exactly (§4.3).
-pub fn discover(agent: &ureq::Agent, issuer: &str) -> Result<Discovery, AuthError> {
-    let url = discovery_url(issuer);
-    let fail = |reason: String| AuthError::Discovery {
-        url: url.clone(),
-        reason,
-    };
-    let parsed = Url::parse(&url).map_err(|e| fail(e.to_string()))?;
-    let document = http_get(agent, &parsed).map_err(fail)?;
-    let value: Value = serde_json::from_slice(&document)
-        .map_err(|e| fail(format!("the response is not JSON ({e})")))?;
-    let published = value
-        .get("issuer")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if published != issuer {
-        let note = if published.trim_end_matches('/') == issuer.trim_end_matches('/') {
-            " (the only difference is a trailing slash; comparison is exact)"
-        } else {
-            ""
-        };
-        return Err(fail(format!(
-            "it publishes issuer `{published}`, but `M4_OAUTH2_ISSUER_URL` is `{issuer}`{note}"
-        )));
-    }
-    let url_field = |name: &str| -> Result<Option<Url>, AuthError> {
-        match value.get(name).and_then(Value::as_str) {
-            None => Ok(None),
-            Some(raw) => Url::parse(raw)
-                .map(Some)
-                .map_err(|e| fail(format!("`{name}` is not a URL ({e})"))),
-        }
-    };
-    let jwks_uri = url_field("jwks_uri")?.ok_or_else(|| fail("it has no `jwks_uri`".into()))?;
-    Ok(Discovery {
-        jwks_uri,
-        token_endpoint: url_field("token_endpoint")?,
-    })
-}
-
-/// An HTTP client with the start-up timeouts.
-pub fn http_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(HTTP_TIMEOUT))
-        .build()
-        .into()
-}
-
-/// GET `url`, reading at most [`jwks::MAX_DOCUMENT_BYTES`].
-pub(crate) fn http_get(agent: &ureq::Agent, url: &Url) -> Result<Vec<u8>, String> {
-    let response = agent
-        .get(url.as_str())
-        .header("Accept", "application/json")
-        .call()
-        .map_err(|e| e.to_string())?;
-    let mut body = response.into_body();
-    body.with_config()
-        .limit(jwks::MAX_DOCUMENT_BYTES)
-        .read_to_vec()
-        .map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::atomic::Ordering;
+    use std::time::Duration;
 
     use super::clock::ManualClock;
     use super::jwks::tests::FakeSource;
+    use super::testkeys::{self, AUDIENCE as AUD, ISSUER as ISS, NOW};
     use super::*;
-
-    const ISS: &str = "https://idp.example";
-    const AUD: &str = "https://m4.example/api";
-    const NOW: u64 = 1_800_000_000;
 
     /// An authenticator for ISS/AUD (plus `extra` variables) on `clock`, not yet started.
     fn authenticator(extra: &[(&str, &str)], clock: &Arc<ManualClock>) -> Authenticator {
-        let mut vars: HashMap<String, String> = [
-            ("M4_OAUTH2_ENABLED", "true"),
-            ("M4_OAUTH2_ISSUER_URL", ISS),
-            ("M4_OAUTH2_AUDIENCE", AUD),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        for (k, v) in extra {
-            vars.insert(k.to_string(), v.to_string());
-        }
-        let config = AuthConfig::from_lookup(|n| vars.get(n).cloned())
-            .unwrap()
-            .unwrap();
-        Authenticator::new(config, Arc::clone(clock) as Arc<dyn Clock>)
+        Authenticator::new(testkeys::config(extra), Arc::clone(clock) as Arc<dyn Clock>)
+    }
+
+    fn keys(source: &Arc<FakeSource>, clock: &Arc<ManualClock>, ttl: u64) -> JwksCache {
+        JwksCache::load(
+            Box::new(Arc::clone(source)),
+            CachePolicy::for_ttl(Duration::from_secs(ttl)),
+            Arc::clone(clock) as Arc<dyn Clock>,
+        )
+        .unwrap()
     }
 
     fn started(
@@ -479,27 +474,166 @@ mod tests {
         let auth = authenticator(extra, &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a", "ec-a"])));
-        let keys = JwksCache::load(
-            Box::new(Arc::clone(&source)),
-            CachePolicy::for_ttl(Duration::from_secs(3600)),
-            Arc::clone(&clock) as Arc<dyn Clock>,
-        )
-        .unwrap();
         let token_source = if token.is_empty() {
             TokenSource::Missing
         } else {
             TokenSource::Static(Arc::new(config::Secret::new(token)))
         };
-        auth.start_with(keys, token_source).unwrap();
+        auth.start_with(keys(&source, &clock, 3600), token_source)
+            .unwrap();
+        (auth, clock, source)
+    }
+
+    /// Started for per-request bearers (no configured token).
+    fn per_request(extra: &[(&str, &str)]) -> (Authenticator, Arc<ManualClock>, Arc<FakeSource>) {
+        let clock = Arc::new(ManualClock::new(NOW));
+        let auth = authenticator(extra, &clock);
+        let source = Arc::new(FakeSource::default());
+        source.set(Some(testkeys::jwks(&["rsa-a", "ec-a"])));
+        auth.start_per_request_with(keys(&source, &clock, 3600))
+            .unwrap();
         (auth, clock, source)
     }
 
     fn token(key: &str) -> String {
-        testkeys::sign(
-            &testkeys::header(key),
-            &testkeys::claims(ISS, AUD, NOW),
-            key,
-        )
+        token_for("researcher-1", key)
+    }
+
+    fn token_for(sub: &str, key: &str) -> String {
+        let mut claims = testkeys::claims(ISS, AUD, NOW);
+        claims["sub"] = serde_json::json!(sub);
+        testkeys::sign(&testkeys::header(key), &claims, key)
+    }
+
+    fn running(auth: &Authenticator) -> &Running {
+        auth.running.get().unwrap()
+    }
+
+    /// The README's troubleshooting row for each error: the fixed start of its message
+    /// (what users search for). Exhaustive, so a new variant needs a row or a reason.
+    fn readme_row(error: &AuthError) -> Option<&'static str> {
+        match error {
+            AuthError::MissingToken => Some("| Missing OAuth2 access token |"),
+            AuthError::Malformed => Some("| Token is not a valid JWT format |"),
+            AuthError::TooLarge { .. } => Some("| Token is too large: "),
+            AuthError::InvalidHeader(_) => Some("| Invalid token header: "),
+            AuthError::InvalidSignature | AuthError::KeyNotFound(_) => {
+                Some("| Invalid token signature ")
+            }
+            AuthError::Expired => Some("| Token has expired |"),
+            AuthError::NotYetValid(_) => Some("| Token is not yet valid: `nbf` is "),
+            AuthError::InvalidClaim { .. } => Some("| Invalid token claim `"),
+            AuthError::IssuerMismatch { .. } => Some("| Token issuer mismatch: expected `"),
+            AuthError::AudienceMismatch { .. } => Some("| Token audience mismatch: expected `"),
+            AuthError::MissingScopes { .. } => Some("| Missing required scopes: "),
+            AuthError::RateLimited { .. } => Some("| Rate limit exceeded: "),
+            AuthError::KeysUnavailable { .. } => {
+                Some("| could not fetch the OAuth2 signing keys from `")
+            }
+            AuthError::Discovery { .. } => Some("| OpenID discovery at `"),
+            AuthError::TokenRequest { .. } => Some("| could not obtain an access token from `"),
+            AuthError::SignInAgain(_) => Some("| sign in again: run `m4 auth login` "),
+            // `m4 auth login` errors carry their own `hint:` at the terminal.
+            AuthError::Login(_) => None,
+            AuthError::StartupToken(_) => {
+                Some("| the OAuth2 access token was refused at start-up: ")
+            }
+            AuthError::NotSet { .. } => Some("| `` `M4_OAUTH2_ISSUER_URL` is not set `` "),
+            // The configuration error's own row quotes `ConfigError`'s text.
+            AuthError::Config(_) => Some("| `` `M4_OAUTH2_...` is set to `...`, which is not "),
+            // A bug, not something a user can fix from the README.
+            AuthError::NotStarted => None,
+        }
+    }
+
+    #[test]
+    fn every_user_message_is_the_one_the_readme_quotes() {
+        let readme = include_str!("../../README.md");
+        let s = || String::from("x");
+        let errors = [
+            AuthError::MissingToken,
+            AuthError::Malformed,
+            AuthError::TooLarge { bytes: 20_000 },
+            AuthError::InvalidHeader(s()),
+            AuthError::InvalidSignature,
+            AuthError::KeyNotFound(s()),
+            AuthError::Expired,
+            AuthError::NotYetValid(5),
+            AuthError::InvalidClaim {
+                claim: "exp",
+                problem: s(),
+            },
+            AuthError::IssuerMismatch {
+                expected: s(),
+                actual: s(),
+                note: String::new(),
+            },
+            AuthError::AudienceMismatch {
+                expected: s(),
+                actual: s(),
+                note: String::new(),
+            },
+            AuthError::MissingScopes {
+                missing: vec![s()],
+                note: String::new(),
+            },
+            AuthError::RateLimited {
+                requests: 1,
+                window_secs: 2,
+                retry_after_secs: 3,
+            },
+            AuthError::KeysUnavailable {
+                location: s(),
+                reason: s(),
+            },
+            AuthError::Discovery {
+                url: s(),
+                reason: s(),
+            },
+            AuthError::TokenRequest {
+                endpoint: s(),
+                reason: s(),
+            },
+            AuthError::SignInAgain(s()),
+            AuthError::StartupToken(Box::new(AuthError::Expired)),
+            AuthError::NotSet {
+                variable: "M4_OAUTH2_ISSUER_URL",
+                hint: s(),
+            },
+            AuthError::Config(crate::config::ConfigError {
+                variable: "M4_OAUTH2_ENABLED",
+                value: s(),
+                expected: "a boolean",
+                hint: s(),
+            }),
+        ];
+        for error in &errors {
+            let row = readme_row(error).expect("a user-facing error");
+            assert!(readme.contains(row), "README has no row {row:?}");
+            // The row's text, placeholders aside, is how the message starts.
+            let quoted = row
+                .trim_start_matches("| ")
+                .trim_start_matches("`` ")
+                .trim_end()
+                .trim_end_matches(" |")
+                .trim_end_matches(" ``");
+            let fixed = quoted
+                .split("...")
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&fixed),
+                "{message:?} does not start as the README quotes it ({fixed:?})"
+            );
+        }
+        assert_eq!(
+            AuthError::TooLarge { bytes: 20_000 }.to_string(),
+            "Token is too large: 20000 bytes, more than the 16384 m4 accepts; send the access token alone"
+        );
     }
 
     #[test]
@@ -512,7 +646,7 @@ mod tests {
     fn authorize_accepts_a_valid_token_and_names_the_user() {
         let (auth, _, source) = started(&[], &token("rsa-a"));
         for _ in 0..10 {
-            assert_eq!(auth.authorize().unwrap().subject, "researcher-1");
+            assert_eq!(auth.authorize_configured().unwrap().subject, "researcher-1");
         }
         assert_eq!(
             source.fetches.load(Ordering::SeqCst),
@@ -522,14 +656,102 @@ mod tests {
     }
 
     #[test]
+    fn per_request_start_needs_no_token_and_takes_bearers() {
+        let (auth, _, _) = per_request(&[]);
+        assert_eq!(
+            auth.authorize_configured().unwrap_err().to_string(),
+            "Missing OAuth2 access token"
+        );
+        let bearer = format!("Bearer {}", token_for("alice", "rsa-a"));
+        assert_eq!(auth.authorize(&bearer).unwrap().subject, "alice");
+        assert_eq!(
+            auth.authorize(&token_for("bob", "ec-a")).unwrap().subject,
+            "bob"
+        );
+        assert_eq!(
+            auth.authorize("").unwrap_err().to_string(),
+            "Missing OAuth2 access token"
+        );
+        assert_eq!(
+            auth.authorize("Bearer ").unwrap_err().to_string(),
+            "Missing OAuth2 access token"
+        );
+        assert_eq!(
+            auth.authorize("Bearer opaque").unwrap_err().to_string(),
+            "Token is not a valid JWT format"
+        );
+    }
+
+    #[test]
+    fn an_oversized_bearer_is_refused_unread() {
+        let (auth, _, _) = per_request(&[]);
+        let huge = format!("{}.{}.sig", "e30", "A".repeat(validate::MAX_TOKEN_BYTES));
+        let text = auth.authorize(&huge).unwrap_err().to_string();
+        assert!(text.starts_with("Token is too large:"), "{text}");
+        assert!(!text.contains("AAAA"), "{text}");
+    }
+
+    #[test]
+    fn the_rate_limit_is_per_bearer_subject() {
+        let (auth, _, _) = per_request(&[("M4_OAUTH2_RATE_LIMIT_REQUESTS", "1")]);
+        auth.authorize(&token_for("alice", "rsa-a")).unwrap();
+        auth.authorize(&token_for("bob", "rsa-a")).unwrap();
+        let text = auth
+            .authorize(&token_for("alice", "rsa-a"))
+            .unwrap_err()
+            .to_string();
+        assert!(text.starts_with("Rate limit exceeded: 1 calls"), "{text}");
+    }
+
+    #[test]
+    fn a_repeated_bearer_is_verified_once_and_cached_by_digest() {
+        let (auth, _, _) = per_request(&[]);
+        let bearer = token("rsa-a");
+        for _ in 0..50 {
+            auth.authorize(&bearer).unwrap();
+        }
+        let cache = &running(&auth).verified;
+        assert_eq!(cache.len(), 1, "one entry for one token");
+        let keys = running(&auth).keys.keys_for(Some("rsa-a")).unwrap();
+        assert!(
+            cache.get(&verified::digest(&bearer), &keys, NOW).is_some(),
+            "remembered under the token's SHA-256"
+        );
+        for i in 0..20 {
+            auth.authorize(&token_for(&format!("user-{i}"), "ec-a"))
+                .unwrap();
+        }
+        assert_eq!(cache.len(), 21);
+    }
+
+    #[test]
+    fn a_tampered_token_never_hits_the_cache_of_the_genuine_one() {
+        let (auth, _, _) = per_request(&[]);
+        let genuine = token("rsa-a");
+        auth.authorize(&genuine).unwrap();
+        let mut parts: Vec<String> = genuine.split('.').map(str::to_string).collect();
+        let mut claims = testkeys::claims(ISS, AUD, NOW);
+        claims["sub"] = serde_json::json!("admin");
+        parts[1] = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            claims.to_string(),
+        );
+        assert_eq!(
+            auth.authorize(&parts.join(".")).unwrap_err().to_string(),
+            "Invalid token signature"
+        );
+    }
+
+    #[test]
     fn the_token_expiring_during_a_session_is_refused_on_the_next_call() {
         let (auth, clock, _) = started(&[], &token("ec-a"));
-        auth.authorize().unwrap();
+        auth.authorize_configured().unwrap();
         clock.advance(Duration::from_secs(3600 + 60));
         assert_eq!(
-            auth.authorize().unwrap_err().to_string(),
+            auth.authorize_configured().unwrap_err().to_string(),
             "Token has expired"
         );
+        assert!(running(&auth).verified.is_empty(), "dropped at its exp");
     }
 
     #[test]
@@ -541,16 +763,16 @@ mod tests {
             ],
             &token("rsa-a"),
         );
-        auth.authorize().unwrap();
+        auth.authorize_configured().unwrap();
         clock.advance(Duration::from_secs(20));
-        auth.authorize().unwrap();
-        let text = auth.authorize().unwrap_err().to_string();
+        auth.authorize_configured().unwrap();
+        let text = auth.authorize_configured().unwrap_err().to_string();
         assert_eq!(
             text,
             "Rate limit exceeded: 2 calls per 60 seconds; retry in 40 seconds"
         );
         clock.advance(Duration::from_secs(40));
-        auth.authorize().unwrap();
+        auth.authorize_configured().unwrap();
     }
 
     #[test]
@@ -561,7 +783,11 @@ mod tests {
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let auth = Arc::clone(&auth);
-                std::thread::spawn(move || (0..40).filter(|_| auth.authorize().is_ok()).count())
+                std::thread::spawn(move || {
+                    (0..40)
+                        .filter(|_| auth.authorize_configured().is_ok())
+                        .count()
+                })
             })
             .collect();
         let admitted: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
@@ -575,15 +801,9 @@ mod tests {
         let auth = authenticator(&[], &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
-        let keys = JwksCache::load(
-            Box::new(source),
-            CachePolicy::for_ttl(Duration::from_secs(60)),
-            clock,
-        )
-        .unwrap();
         let err = auth
             .start_with(
-                keys,
+                keys(&source, &clock, 60),
                 TokenSource::Static(Arc::new(config::Secret::new(token("rsa-a")))),
             )
             .unwrap_err()
@@ -594,63 +814,62 @@ mod tests {
         );
         assert!(!err.contains('\n'), "one line: {err}");
         assert_eq!(
-            auth.authorize().unwrap_err().to_string(),
+            auth.authorize_configured().unwrap_err().to_string(),
             AuthError::NotStarted.to_string()
         );
     }
 
     #[test]
     fn no_token_configured_is_the_missing_token_message() {
-        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(NOW));
-        let config = AuthConfig::from_lookup(|n| {
-            match n {
-                "M4_OAUTH2_ENABLED" => Some("yes"),
-                "M4_OAUTH2_ISSUER_URL" => Some(ISS),
-                "M4_OAUTH2_AUDIENCE" => Some(AUD),
-                _ => None,
-            }
-            .map(str::to_string)
-        })
-        .unwrap()
-        .unwrap();
-        let auth = Authenticator::new(config, Arc::clone(&clock));
+        let clock = Arc::new(ManualClock::new(NOW));
+        let auth = authenticator(&[], &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
-        let keys = JwksCache::load(
-            Box::new(source),
-            CachePolicy::for_ttl(Duration::from_secs(60)),
-            clock,
-        )
-        .unwrap();
         let err = auth
-            .start_with(keys, TokenSource::Missing)
+            .start_with(keys(&source, &clock, 60), TokenSource::Missing)
             .unwrap_err()
             .to_string();
         assert!(err.contains("Missing OAuth2 access token"), "{err}");
     }
 
     #[test]
-    fn a_key_withdrawn_at_refresh_is_not_bypassed_by_the_verified_memo() {
+    fn a_key_withdrawn_at_refresh_is_not_bypassed_by_the_verified_cache() {
         let clock = Arc::new(ManualClock::new(NOW));
         let auth = authenticator(&[], &clock);
         let source = Arc::new(FakeSource::default());
         source.set(Some(testkeys::jwks(&["rsa-a"])));
-        let keys = JwksCache::load(
-            Box::new(Arc::clone(&source)),
-            CachePolicy::for_ttl(Duration::from_secs(60)),
-            Arc::clone(&clock) as Arc<dyn Clock>,
-        )
-        .unwrap();
         let token = TokenSource::Static(Arc::new(config::Secret::new(token("rsa-a"))));
-        auth.start_with(keys, token).unwrap();
-        auth.authorize().unwrap();
+        auth.start_with(keys(&source, &clock, 60), token).unwrap();
+        auth.authorize_configured().unwrap();
         source.set(Some(testkeys::jwks(&["rsa-b"])));
         clock.advance(Duration::from_secs(60));
-        let text = auth.authorize().unwrap_err().to_string();
+        let text = auth.authorize_configured().unwrap_err().to_string();
         assert!(
             text.starts_with("Invalid token signature") && text.contains("`rsa-a`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_key_set_refresh_empties_the_verified_cache() {
+        let clock = Arc::new(ManualClock::new(NOW));
+        let auth = authenticator(&[], &clock);
+        let source = Arc::new(FakeSource::default());
+        source.set(Some(testkeys::jwks(&["rsa-a", "rsa-b"])));
+        auth.start_per_request_with(keys(&source, &clock, 60))
+            .unwrap();
+        auth.authorize(&token_for("alice", "rsa-a")).unwrap();
+        auth.authorize(&token_for("bob", "rsa-a")).unwrap();
+        assert_eq!(running(&auth).verified.len(), 2);
+        // The TTL passes: the same keys are fetched again, as a new key set.
+        clock.advance(Duration::from_secs(60));
+        auth.authorize(&token_for("carol", "rsa-b")).unwrap();
+        assert_eq!(
+            running(&auth).verified.len(),
+            1,
+            "entries verified with the previous key set are gone"
+        );
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
     }
 
     #[test]
@@ -660,18 +879,28 @@ mod tests {
         // the new key set no longer has but the cache does: nothing changes until
         // a token with the new kid arrives.
         source.set(Some(testkeys::jwks(&["rsa-b"])));
-        auth.authorize().unwrap();
-        let running = auth.running.get().unwrap();
-        let rotated = token("rsa-b");
-        let claims = auth
-            .validator
-            .validate(&rotated, |kid| running.keys.keys_for(kid), NOW)
-            .unwrap();
-        assert_eq!(claims.sub, "researcher-1");
+        auth.authorize_configured().unwrap();
+        assert_eq!(
+            auth.authorize(&token("rsa-b")).unwrap().subject,
+            "researcher-1"
+        );
         assert_eq!(
             source.fetches.load(Ordering::SeqCst),
             2,
             "one refetch for the new kid"
         );
+    }
+
+    #[test]
+    fn every_provider_shape_is_accepted_as_a_bearer() {
+        let (auth, _, _) = per_request(&[]);
+        for shape in testkeys::PROVIDER_SHAPES {
+            let bearer = testkeys::mint_provider(shape, ISS, AUD, NOW, "rsa-a");
+            assert!(
+                auth.authorize(&bearer).is_ok(),
+                "{shape}: {:?}",
+                auth.authorize(&bearer)
+            );
+        }
     }
 }

@@ -14,6 +14,10 @@
 //   m4-es256   scope read:mimic-data, ES256, tokens live 600 s
 //   m4-noscope scope other:scope only (no read:mimic-data), RS256
 //   m4-short   scope read:mimic-data, RS256, tokens live 4 s (expiry and renewal tests)
+//   m4-cli     public client (no secret) for `m4 auth login`: the device flow with
+//              refresh tokens, RS256, tokens live 600 s. Sign-in and consent use the
+//              provider's development pages (any login, any password).
+//   m4-cli-short  the same, tokens live 8 s (a signed-in session across lifetimes)
 
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -39,7 +43,11 @@ const clients = [
   { id: 'm4-noscope', scope: 'other:scope', alg: 'RS256', ttl: 600 },
   { id: 'm4-short', scope: 'read:mimic-data', alg: 'RS256', ttl: 4 },
 ];
-const byId = new Map(clients.map((c) => [c.id, c]));
+const publicClients = [
+  { id: 'm4-cli', scope: 'openid offline_access read:mimic-data', alg: 'RS256', ttl: 600 },
+  { id: 'm4-cli-short', scope: 'openid offline_access read:mimic-data', alg: 'RS256', ttl: 8 },
+];
+const byId = new Map([...clients, ...publicClients].map((c) => [c.id, c]));
 
 const port = Number(option('port', '0'));
 const server = (await import('node:http')).createServer();
@@ -48,17 +56,29 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   jwks: { keys },
-  clients: clients.map((c) => ({
-    client_id: c.id,
-    client_secret: `${c.id}-secret`,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    scope: c.scope,
-  })),
-  scopes: ['openid', 'read:mimic-data', 'other:scope'],
+  clients: [
+    ...clients.map((c) => ({
+      client_id: c.id,
+      client_secret: `${c.id}-secret`,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: c.scope,
+    })),
+    ...publicClients.map((c) => ({
+      client_id: c.id,
+      token_endpoint_auth_method: 'none',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+      scope: c.scope,
+    })),
+  ],
+  scopes: ['openid', 'offline_access', 'read:mimic-data', 'other:scope'],
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: true },
+    deviceFlow: { enabled: true },
+    revocation: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
