@@ -64,14 +64,19 @@ fn main() {
     let envs = [("M4_DATASET", dataset)];
 
     let mut startup = Vec::new();
+    let mut first_answer = Vec::new();
     for _ in 0..30 {
         let started = Instant::now();
         let mut server = McpChild::spawn(data.path(), &envs);
         server.initialize();
         startup.push(started.elapsed());
+        // The data set opens beside the handshake; the first call waits for it.
+        server.call_tool("execute_query", json!({"sql_query": "select 1"}));
+        first_answer.push(started.elapsed());
         server.close();
     }
     report("start → initialize response", &mut startup);
+    report("start → first tools/call answered", &mut first_answer);
 
     let mut server = McpChild::spawn(data.path(), &envs);
     server.initialize();

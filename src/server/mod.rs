@@ -145,8 +145,8 @@ impl M4Server {
     }
 
     /// Builds the server from `config`: OAuth2 start-up (discovery, key set, the
-    /// configured token) when it is on, and the default data set opened ahead
-    /// of the first call.
+    /// configured token) when it is on, and the default data set opening in the
+    /// background for the first call.
     pub async fn start(config: Config) -> Result<M4Server, ServeError> {
         let auth = match config.auth {
             None => None,
@@ -159,8 +159,11 @@ impl M4Server {
             }
         };
         let server = M4Server::new(Store::new(&config.settings), auth);
+        // Opened beside the MCP handshake rather than before it: the client's
+        // `initialize` is answered at once, and a first call waits for the open
+        // under the store's lock instead of opening a second time.
         let warm = server.clone();
-        tokio::task::spawn_blocking(move || warm.state.store.warm_up()).await?;
+        tokio::task::spawn_blocking(move || warm.state.store.warm_up());
         Ok(server)
     }
 
