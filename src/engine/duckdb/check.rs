@@ -9,12 +9,15 @@
 //! `-- drop table` or `'delete'` in a literal never cause a false rejection, and
 //! a column named `administration_type` is just a column.
 //!
-//! A SELECT can still call a table function, and some table functions act
-//! (`force_checkpoint()` waits for every other transaction in the process;
-//! `query('...')` runs text the check never saw). The parsed tree is walked
-//! and table functions are allowed from a list ([`ALLOWED_TABLE_FUNCTIONS`]):
-//! DuckDB adds table functions with every release (logging switches, secrets
-//! listings), and an allow-list keeps a new one out until someone has read it.
+//! A SELECT can still call a table function, and some table functions act or
+//! reveal: `checkpoint()`/`force_checkpoint()` (on this read-only file DuckDB
+//! 2.0 answers them at once and a running query carries on, measured; on a
+//! writable or future build FORCE waits for every other transaction),
+//! `query('...')` runs text the check never saw, `duckdb_settings()` shows local
+//! paths. The parsed tree is walked and table functions are allowed from a list
+//! ([`ALLOWED_TABLE_FUNCTIONS`]): DuckDB adds table functions with every release
+//! (logging switches, secrets listings), and an allow-list keeps a new one out
+//! until someone has read it.
 
 use duckdb::Connection;
 use serde::Deserialize;
