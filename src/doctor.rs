@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::config::AuthConfig;
+use crate::client_config::shell_quote;
 use crate::config::{self, Settings};
 use crate::{auth, client_config, datasets};
 
@@ -234,7 +235,7 @@ pub fn diagnose(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Re
     }
     let me = this
         .as_deref()
-        .map(|p| quote(&p.to_string_lossy()))
+        .map(|p| shell_quote(&p.to_string_lossy()))
         .unwrap_or_else(|| "m4".to_string());
 
     let data_dir = check_data_dir(&settings.data_dir, &mut findings);
@@ -282,7 +283,7 @@ fn check_data_dir(dir: &Path, findings: &mut Vec<Finding>) -> DataDirReport {
             ),
             fix: format!(
                 "make it writable (`chmod u+w {}`)",
-                quote(&dir.to_string_lossy())
+                shell_quote(&dir.to_string_lossy())
             ),
         });
     }
@@ -363,7 +364,7 @@ fn check_datasets(dir: &Path, me: &str, findings: &mut Vec<Finding>) -> Vec<Data
 
 fn init_command(me: &str, data_dir: Option<&str>, spec: &datasets::DatasetSpec) -> String {
     let dir = data_dir
-        .map(|d| format!(" --data-dir {}", quote(d)))
+        .map(|d| format!(" --data-dir {}", shell_quote(d)))
         .unwrap_or_default();
     let src = match spec.source {
         datasets::Source::Credentialed { .. } => " --src DIR",
@@ -643,7 +644,7 @@ fn check_entry(
                 push(
                     Severity::Problem,
                     format!("runs `{command}`, which is not executable"),
-                    format!("chmod +x {}, or: {fix}", quote(&command)),
+                    format!("chmod +x {}, or: {fix}", shell_quote(&command)),
                 );
             }
             Some(path)
@@ -893,13 +894,13 @@ fn fix_command(file: &ClientFile, name: &str, env: &BTreeMap<String, String>, me
     };
     let mut flags = String::new();
     if name != "m4" {
-        let _ = write!(flags, " --name {}", quote(name));
+        let _ = write!(flags, " --name {}", shell_quote(name));
     }
     if let Some(dataset) = usable(config::M4_DATASET).filter(|d| datasets::find(d.trim()).is_ok()) {
-        let _ = write!(flags, " --dataset {}", quote(dataset.trim()));
+        let _ = write!(flags, " --dataset {}", shell_quote(dataset.trim()));
     }
     if let Some(dir) = usable(config::M4_DATA_DIR) {
-        let _ = write!(flags, " --data-dir {}", quote(dir));
+        let _ = write!(flags, " --data-dir {}", shell_quote(dir));
     }
     if usable(config::M4_OAUTH2_ENABLED)
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
@@ -912,7 +913,7 @@ fn fix_command(file: &ClientFile, name: &str, env: &BTreeMap<String, String>, me
             (config::M4_OAUTH2_JWKS_URL, "--oauth2-jwks-url"),
         ] {
             if let Some(value) = usable(key) {
-                let _ = write!(flags, " {flag} {}", quote(value));
+                let _ = write!(flags, " {flag} {}", shell_quote(value));
             }
         }
         if usable(config::M4_OAUTH2_TOKEN).is_some() {
@@ -939,7 +940,7 @@ fn fix_command(file: &ClientFile, name: &str, env: &BTreeMap<String, String>, me
     } else {
         format!(" (then add {} back to the entry)", others.join(", "))
     };
-    let path = quote(&file.path.to_string_lossy());
+    let path = shell_quote(&file.path.to_string_lossy());
     match file.kind {
         Client::ClaudeDesktop => {
             let file_flag = match client_config::claude_desktop_config_path() {
@@ -950,7 +951,7 @@ fn fix_command(file: &ClientFile, name: &str, env: &BTreeMap<String, String>, me
         }
         Client::ClaudeCode => format!(
             "claude mcp remove {}; then run the command that `{me}{flags} config claude-code --print` prints{readd}",
-            quote(name)
+            shell_quote(name)
         ),
         Client::Cursor => format!(
             "{me}{flags} config cursor --print, and replace the entry in {path} with its output{readd}"
@@ -1038,19 +1039,6 @@ fn strip_comments(text: &str) -> String {
         }
     }
     out
-}
-
-/// Quotes `word` for a POSIX shell when it needs it.
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 fn human_bytes(bytes: u64) -> String {

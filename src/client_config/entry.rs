@@ -60,7 +60,7 @@ impl ServerEntry {
 }
 
 /// Quotes `word` for a POSIX shell when it needs it.
-fn shell_quote(word: &str) -> String {
+pub fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()

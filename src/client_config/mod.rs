@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use serde_json::{Map, json};
 
 pub use args::{Client, ConfigArgs, entry_env};
-pub use entry::{ServerEntry, current_binary};
+pub use entry::{ServerEntry, current_binary, shell_quote};
 use merge::pretty;
 pub use merge::{Merge, MergeError, merge_entry};
 pub use write::{WriteReport, claude_desktop_config_path, write_entry};
