@@ -24,6 +24,8 @@ pub enum StopReason {
 const RUNNING: u8 = 0;
 const CANCELLED: u8 = 1;
 const TIMED_OUT: u8 = 2;
+/// The query is over and its connection may serve another: stopping it now does nothing.
+const RETIRED: u8 = 3;
 
 /// Stops one session's query from another thread or task. Cloning shares it.
 #[derive(Clone)]
@@ -66,11 +68,27 @@ impl Canceller {
 
     fn stop(&self, reason: u8) {
         // The first reason wins: a timeout after a cancellation is still a cancellation.
-        let _ =
-            self.inner
-                .reason
-                .compare_exchange(RUNNING, reason, Ordering::SeqCst, Ordering::SeqCst);
-        (self.inner.interrupt)();
+        // A retired session's connection may already run another query: leave it alone.
+        let previous = match self.inner.reason.compare_exchange(
+            RUNNING,
+            reason,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(previous) | Err(previous) => previous,
+        };
+        if previous != RETIRED {
+            (self.inner.interrupt)();
+        }
+    }
+
+    /// Marks the query over, so that no later stop reaches its connection.
+    /// False when a stop came first: the connection may carry the interrupt.
+    pub(in crate::engine) fn retire(&self) -> bool {
+        self.inner
+            .reason
+            .compare_exchange(RUNNING, RETIRED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     }
 
     /// Why the query was stopped, if it was.
@@ -247,6 +265,20 @@ mod tests {
         let _fast = arm_deadline(Duration::from_millis(20), &fast);
         assert!(wait_until(|| fast_fired.load(Ordering::SeqCst) == 1));
         assert_eq!(slow.reason(), None);
+    }
+
+    #[test]
+    fn a_retired_canceller_interrupts_nothing() {
+        let (canceller, fired) = counting();
+        assert!(canceller.retire());
+        canceller.cancel();
+        assert_eq!(fired.load(Ordering::SeqCst), 0);
+        let (stopped, _) = counting();
+        stopped.cancel();
+        assert!(
+            !stopped.retire(),
+            "a stopped session's connection is not reused"
+        );
     }
 
     #[test]

@@ -78,10 +78,11 @@ pub(super) fn check(connection: &Connection, sql: &str) -> Result<(), QueryError
     if sql.contains('\0') {
         return reject("the query contains a NUL character".to_string());
     }
+    // Prepared once per connection: planning this statement costs more than the
+    // parse it runs, and pooled connections keep it.
     let serialized: String = connection
-        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |row| {
-            row.get(0)
-        })
+        .prepare_cached("SELECT json_serialize_sql(?::VARCHAR)")
+        .and_then(|mut statement| statement.query_row([sql], |row| row.get(0)))
         .map_err(|e| QueryError::Internal {
             message: format!("the SQL parser failed: {e}"),
         })?;

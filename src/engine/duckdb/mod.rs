@@ -19,8 +19,9 @@
 //!   the session's own connection, found it to be exactly one SELECT-shaped
 //!   statement calling only allowed table functions; so a `CREATE`, an `ATTACH`
 //!   or a second statement never reaches `prepare` (which would run every
-//!   statement but the last). Each session also gets a fresh connection that is
-//!   dropped afterwards, so nothing a query made outlives it.
+//!   statement but the last). A connection serves the next session only after
+//!   a query that ended on its own (not stopped); a SELECT cannot leave state on
+//!   it, since temp objects, `SET`, `PREPARE` and `ATTACH` never reach DuckDB.
 
 mod catalog;
 mod check;
@@ -28,7 +29,7 @@ mod execute;
 mod sql;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ::duckdb::{AccessMode, Config, Connection};
 
@@ -65,7 +66,13 @@ pub struct DuckDbEngine {
     max_temp_size: u64,
     // A std Mutex is right here: the critical section is a clone that never awaits.
     root: Mutex<Option<Connection>>,
+    /// Connections ready for the next session: cloning one costs a little, and
+    /// each keeps the check's prepared statement.
+    idle: Arc<Mutex<Vec<Connection>>>,
 }
+
+/// Idle connections kept per engine; more sessions at once clone new ones.
+const MAX_IDLE_CONNECTIONS: usize = 8;
 
 impl std::fmt::Debug for DuckDbEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,6 +134,7 @@ impl DuckDbEngine {
             spill_dir: options.spill_dir.clone(),
             max_temp_size: options.max_temp_size,
             root: Mutex::new(Some(connection)),
+            idle: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -136,10 +144,7 @@ impl DuckDbEngine {
     }
 
     fn connect(&self) -> Result<Connection, QueryError> {
-        let root = self
-            .root
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let root = lock(&self.root);
         let root = root.as_ref().ok_or_else(|| QueryError::Internal {
             message: "the database is closed".to_string(),
         })?;
@@ -148,16 +153,21 @@ impl DuckDbEngine {
         })
     }
 
-    /// A session on a fresh connection.
+    /// A session on an idle connection, or a new one.
     fn session(&self) -> Result<DuckDbSession, QueryError> {
-        let connection = self.connect()?;
+        let idle = lock(&self.idle).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.connect()?,
+        };
         let interrupt = connection.interrupt_handle();
         Ok(DuckDbSession {
             engine: self.id,
-            connection,
+            connection: Some(connection),
             canceller: Canceller::new(move || interrupt.interrupt()),
             checked: None,
             max_temp_size: self.max_temp_size,
+            idle: Arc::clone(&self.idle),
         })
     }
 }
@@ -165,6 +175,7 @@ impl DuckDbEngine {
 impl Drop for DuckDbEngine {
     fn drop(&mut self) {
         // Close the instance first, so DuckDB lets go of its spill files.
+        lock(&self.idle).clear();
         drop(
             self.root
                 .lock()
@@ -217,11 +228,42 @@ impl Engine for DuckDbEngine {
 /// One query on its own connection.
 struct DuckDbSession {
     engine: EngineId,
-    connection: Connection,
+    /// `None` once handed back to the idle list.
+    connection: Option<Connection>,
     canceller: Canceller,
     /// The text this session's check accepted, so the executor need not parse it again.
     checked: Option<String>,
     max_temp_size: u64,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl DuckDbSession {
+    fn connection(&self) -> Result<&Connection, QueryError> {
+        self.connection
+            .as_ref()
+            .ok_or_else(|| QueryError::Internal {
+                message: "the session's connection was already released".to_string(),
+            })
+    }
+
+    /// Hands the connection back for another session, unless the query was
+    /// stopped (DuckDB's interrupt flag could then reach the next query).
+    fn release(&mut self) {
+        if let Some(connection) = self.connection.take()
+            && self.canceller.retire()
+        {
+            let mut idle = lock(&self.idle);
+            if idle.len() < MAX_IDLE_CONNECTIONS {
+                idle.push(connection);
+            }
+        }
+    }
+}
+
+impl Drop for DuckDbSession {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 impl Session for DuckDbSession {
@@ -230,13 +272,13 @@ impl Session for DuckDbSession {
     }
 
     fn check(&mut self, sql: &str) -> Result<CheckedQuery, QueryError> {
-        check::check(&self.connection, sql)?;
+        check::check(self.connection()?, sql)?;
         self.checked = Some(sql.to_string());
         Ok(CheckedQuery::new(self.engine, sql.to_string(), Vec::new()))
     }
 
     fn execute(
-        self: Box<Self>,
+        mut self: Box<Self>,
         query: &CheckedQuery,
         limits: &Limits,
     ) -> Result<QueryResult, QueryError> {
@@ -245,13 +287,22 @@ impl Session for DuckDbSession {
                 message: "a query checked by another engine was refused".to_string(),
             });
         }
+        let connection = self.connection()?;
         // The executor is a wall of its own: whatever made this query, it runs
         // only one SELECT-shaped statement that DuckDB's parser has seen here.
         if self.checked.as_deref() != Some(query.sql()) {
-            check::check(&self.connection, query.sql())?;
+            check::check(connection, query.sql())?;
         }
-        execute::collect(&self.connection, query, limits, self.max_temp_size)
+        let outcome = execute::collect(connection, query, limits, self.max_temp_size);
+        self.release();
+        outcome
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

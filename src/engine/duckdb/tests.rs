@@ -63,7 +63,8 @@ fn fixture() -> Fixture {
 fn past_every_check(engine: &DuckDbEngine, sql: &str) -> Result<QueryResult, QueryError> {
     let session = engine.session()?;
     let query = CheckedQuery::new(engine.id, sql.to_string(), Vec::new());
-    execute::collect(&session.connection, &query, &limits(), engine.max_temp_size)
+    let connection = session.connection()?;
+    execute::collect(connection, &query, &limits(), engine.max_temp_size)
 }
 
 /// Runs `sql` through the executor (its own guard on), skipping the session's check.
@@ -246,4 +247,43 @@ fn a_runaway_sort_stops_at_the_temp_cap_and_leaves_nothing() {
     let spill_dir = fixture.spill_dir.clone();
     drop(fixture.engine);
     assert!(!spill_dir.exists(), "spill files were left behind");
+}
+
+/// A connection serves the next session only after a query that ended on its
+/// own: one that was stopped may carry DuckDB's interrupt flag.
+#[test]
+fn only_connections_of_queries_that_ended_on_their_own_are_reused() {
+    let fixture = fixture();
+    let idle = || lock(&fixture.engine.idle).len();
+    let mut session = fixture.engine.begin().expect("session");
+    let query = session.check("SELECT 1").expect("check");
+    session.run(&query, &limits()).expect("run");
+    assert_eq!(idle(), 1);
+    let mut session = fixture.engine.begin().expect("session");
+    assert_eq!(idle(), 0, "the idle connection was taken");
+    let query = session
+        .check("SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE (a.range * b.range) % 7 = 3")
+        .expect("check");
+    let outcome = session.run(
+        &query,
+        &Limits {
+            timeout: Duration::from_millis(100),
+            ..limits()
+        },
+    );
+    assert!(
+        matches!(outcome, Err(QueryError::Timeout { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(idle(), 0, "an interrupted connection went back to the pool");
+    // And a reused connection answers normally.
+    let mut first = fixture.engine.begin().expect("session");
+    let query = first.check("SELECT 41 + 1").expect("check");
+    first.run(&query, &limits()).expect("run");
+    let mut again = fixture.engine.begin().expect("session");
+    let query = again.check("SELECT 42").expect("check");
+    let result = again
+        .run(&query, &limits())
+        .expect("run on a reused connection");
+    assert_eq!(result.rows[0][0].text, "42");
 }
