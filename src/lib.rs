@@ -5,7 +5,7 @@
 //!
 //! Each module owns one concern; the arrows are the only allowed dependencies.
 //!
-//! - [`cli`]: sub-commands (`serve`, `init`, `status`, `query`, `config`, `doctor`, `auth check`).
+//! - [`cli`]: sub-commands (`serve`, `init`, `status`, `query`, `config`, `doctor`, `auth check|login`).
 //!   Reads the environment once, builds the typed settings and hands them on; the
 //!   only module that prints to stdout outside the MCP transport → everything.
 //! - [`config`]: every `M4_*` environment variable and the typed settings parsed
@@ -23,12 +23,14 @@
 //! - [`concepts`]: the `mimiciv_derived` concept SQL by family, its dependency order and
 //!   sources, the schema descriptions, `search_items`, and the primer and concept texts.
 //!   Runs SQL on a connection `datasets` hands it; opens nothing itself → `datasets::schema`.
-//! - [`doctor`]: `m4 doctor`, the installed program's self-check (data sets, client
-//!   entries, OAuth2 reachability, disk) → `config`, `datasets`, `client_config`, `auth`.
-//! - [`auth`]: OAuth2 access-token validation, the JWKS cache and the per-user rate limiter.
-//! - [`client_config`]: writing m4's entry into MCP clients' configuration files.
-//! - [`doctor`]: `m4 doctor` and `m4 --version`: checks of this install → `datasets`,
-//!   `client_config`, `config`, `auth`. Reads only.
+//! - [`auth`]: OAuth2 access-token validation (`authorize(bearer)` per call), the
+//!   JWKS cache, the verified-token cache, the per-user rate limiter, client
+//!   credentials and `m4 auth login`'s sign-in → `config`.
+//! - [`client_config`]: writing m4's entry into MCP clients' configuration files,
+//!   keeping the rest of the user's file as it was → `config`.
+//! - [`doctor`]: `m4 doctor` and `m4 --version`: checks of this install (data sets,
+//!   client entries, OAuth2 reachability, disk) → `datasets`, `client_config`,
+//!   `config`, `auth`. Reads only.
 //!
 //! `main.rs` parses the command line and calls [`run`]; errors travel up as typed
 //! errors and become one message with its causes at the binary's edge.
