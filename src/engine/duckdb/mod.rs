@@ -4,7 +4,7 @@
 //! [`crate::engine::Engine`]; opens nothing read-write.
 //!
 //! # The wall
-//! The statement check ([`check`]) is the courtesy: it explains a refusal
+//! The statement check (`check`) is the courtesy: it explains a refusal
 //! before anything runs. The engine is the wall, and holds on its own:
 //! - DuckDB's own configuration, set before the instance opens and then locked
 //!   (`lock_configuration`): read-only access mode, external access off (no file
