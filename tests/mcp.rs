@@ -294,6 +294,17 @@ fn types_render_faithfully() {
     assert_eq!(row[2], "12345.67");
     assert_eq!(row[3], json!(9007199254740993_i64));
     assert_eq!(row[4], "170141183460469231731687303715884105727");
+    let sum = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select sum(x) as total, 6::HUGEINT as small_huge from (values (1), (2), (3)) t(x)"}),
+    );
+    let sums = &structured_rows(&sum)[0];
+    assert_eq!(
+        sums[0],
+        json!(6),
+        "a sum over integers stays a number: {sum}"
+    );
+    assert_eq!(sums[1], json!(6), "{sum}");
     assert_eq!(row[5], "[1, 2, 3]");
     assert_eq!(row[6], "2150-01-02");
     assert_eq!(row[7], true);

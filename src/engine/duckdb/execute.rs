@@ -162,6 +162,11 @@ fn json_number(data_type: &DataType, text: &str) -> Option<serde_json::Value> {
         DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
             text.parse::<u64>().ok().map(Into::into)
         }
+        // `sum()` over integers is a 128-bit integer (a scale-0 decimal or a
+        // HUGEINT on the way out): a number when it fits 64 bits, text when not.
+        DataType::Decimal128(_, 0) | DataType::Decimal256(_, 0) | DataType::FixedSizeBinary(16) => {
+            text.parse::<i64>().ok().map(Into::into)
+        }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => text
             .parse::<f64>()
             .ok()
