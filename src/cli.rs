@@ -195,7 +195,7 @@ fn run_query(settings: &Settings, sql: &str) -> anyhow::Result<()> {
     let mut session = engine.begin()?;
     let checked = session.check(sql)?;
     let result = session.run(&checked, store.limits())?;
-    let rendered = crate::format::render(&result, settings.max_rows, settings.max_bytes);
+    let rendered = crate::format::render(result, settings.max_rows, settings.max_bytes);
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", rendered.text)?;
     Ok(())

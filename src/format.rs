@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use crate::engine::{QueryResult, Truncation};
+use crate::engine::{Cell, QueryResult, Truncation};
 
 /// A rendered result.
 #[derive(Debug, Clone)]
@@ -19,9 +19,15 @@ pub struct Rendered {
     pub structured: serde_json::Value,
 }
 
-/// Renders `result`; `max_rows` and `max_bytes` are named in truncation notes.
-pub fn render(result: &QueryResult, max_rows: usize, max_bytes: usize) -> Rendered {
-    let mut text = String::new();
+/// Renders `result`, consuming it (cells move into the structured copy);
+/// `max_rows` and `max_bytes` are named in truncation notes.
+pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendered {
+    let cells: usize = result
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| c.text.len() + 3).sum::<usize>())
+        .sum();
+    let mut text = String::with_capacity(cells + 64 * (result.columns.len() + 1) + 256);
     if result.columns.is_empty() {
         text.push_str("(the statement returned no columns)\n");
     } else {
@@ -57,8 +63,8 @@ pub fn render(result: &QueryResult, max_rows: usize, max_bytes: usize) -> Render
     }
     let structured = json!({
         "columns": result.columns,
-        "rows": result.rows.iter()
-            .map(|row| row.iter().map(|cell| cell.json.clone()).collect::<Vec<_>>())
+        "rows": result.rows.into_iter()
+            .map(|row| row.into_iter().map(Cell::into_json).collect::<Vec<_>>())
             .collect::<Vec<_>>(),
         "row_count": count,
         "truncated": result.truncated.is_some(),
@@ -78,6 +84,11 @@ pub fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
     out.push('|');
     for cell in cells {
         out.push(' ');
+        if !cell.contains(['|', '\n', '\r']) {
+            out.push_str(cell);
+            out.push_str(" |");
+            continue;
+        }
         for c in cell.chars() {
             match c {
                 '|' => out.push_str("\\|"),
@@ -94,7 +105,7 @@ pub fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Cell, ResultColumn};
+    use crate::engine::ResultColumn;
     use proptest::prelude::*;
     use std::time::Duration;
 
@@ -108,13 +119,10 @@ mod tests {
                 .into_iter()
                 .map(|cell| {
                     vec![match cell {
-                        Some(text) => Cell {
-                            json: json!(text),
-                            text,
-                        },
+                        Some(text) => Cell { json: None, text },
                         None => Cell {
                             text: "NULL".into(),
-                            json: serde_json::Value::Null,
+                            json: Some(serde_json::Value::Null),
                         },
                     }]
                 })
@@ -127,7 +135,7 @@ mod tests {
 
     #[test]
     fn pipes_and_newlines_do_not_break_the_table() {
-        let rendered = render(&result(vec![Some("a|b\nc".into())], None), 10, 1000);
+        let rendered = render(result(vec![Some("a|b\nc".into())], None), 10, 1000);
         assert!(rendered.text.contains("| a\\|b\\nc |"), "{}", rendered.text);
         assert_eq!(rendered.structured["rows"][0][0], "a|b\nc");
     }
@@ -135,7 +143,7 @@ mod tests {
     #[test]
     fn truncation_is_said_in_text_and_structure() {
         let rendered = render(
-            &result(vec![Some("x".into())], Some(Truncation::Rows)),
+            result(vec![Some("x".into())], Some(Truncation::Rows)),
             1,
             1000,
         );
@@ -147,7 +155,7 @@ mod tests {
 
     #[test]
     fn null_is_null_in_json_and_visible_in_text() {
-        let rendered = render(&result(vec![None], None), 10, 1000);
+        let rendered = render(result(vec![None], None), 10, 1000);
         assert!(rendered.text.contains("| NULL |"));
         assert!(rendered.structured["rows"][0][0].is_null());
     }
@@ -156,7 +164,7 @@ mod tests {
         #[test]
         fn any_text_renders_one_table_line_per_row(values in proptest::collection::vec(proptest::option::of(".*"), 0..20)) {
             let rows = values.len();
-            let rendered = render(&result(values, None), 100, 1_000_000);
+            let rendered = render(result(values, None), 100, 1_000_000);
             let table_lines = rendered.text.lines().filter(|l| l.starts_with('|')).count();
             prop_assert_eq!(table_lines, rows + 2);
             prop_assert_eq!(rendered.structured["row_count"].as_u64(), Some(rows as u64));

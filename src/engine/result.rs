@@ -20,9 +20,18 @@ pub struct ResultColumn {
 pub struct Cell {
     /// Text for the table; `NULL` for a null.
     pub text: String,
-    /// JSON for structured content: numbers stay numbers where JSON can hold
-    /// them exactly, null stays null, everything else is its text.
-    pub json: serde_json::Value,
+    /// JSON for structured content where it is not the text itself: numbers
+    /// stay numbers where JSON can hold them exactly, null stays null. `None`:
+    /// the JSON is [`Cell::text`] as a string (kept once, not twice).
+    pub json: Option<serde_json::Value>,
+}
+
+impl Cell {
+    /// The cell's JSON, consuming it.
+    pub fn into_json(self) -> serde_json::Value {
+        self.json
+            .unwrap_or_else(|| serde_json::Value::String(self.text))
+    }
 }
 
 /// Why a result stops short of the query's full answer.

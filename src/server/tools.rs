@@ -131,14 +131,15 @@ fn limit_arg(limit: Option<i64>, default: u32) -> Result<u32, ToolError> {
 }
 
 /// A query result as tool output.
-fn table_output(context: &CallContext, result: &QueryResult) -> ToolOutput {
+fn table_output(context: &CallContext, result: QueryResult) -> ToolOutput {
     let limits = context.limits();
+    let (rows, truncated) = (result.rows.len(), result.truncated.is_some());
     let rendered = format::render(result, limits.max_rows, limits.max_bytes);
     ToolOutput {
         text: rendered.text,
         structured: Some(rendered.structured),
-        rows: result.rows.len(),
-        truncated: result.truncated.is_some(),
+        rows,
+        truncated,
     }
 }
 
@@ -297,7 +298,7 @@ impl M4Server {
                 })?;
                 sample_rows = sample.rows.len();
                 let limits = context.limits();
-                let rendered = format::render(&sample, limits.max_rows, limits.max_bytes);
+                let rendered = format::render(sample, limits.max_rows, limits.max_bytes);
                 text.push_str("\nSample rows:\n\n");
                 text.push_str(&rendered.text);
                 structured["sample"] = rendered.structured;
@@ -330,7 +331,7 @@ impl M4Server {
         self.call("execute_query", args.dataset, cancel, move |context| {
             tracing::debug!(sql = %args.sql_query, "execute_query");
             let result = context.run_sql(&args.sql_query)?;
-            Ok(table_output(context, &result))
+            Ok(table_output(context, result))
         })
         .await
     }
@@ -356,7 +357,7 @@ impl M4Server {
                 patient_id: args.patient_id,
                 limit,
             })?;
-            Ok(table_output(context, &result))
+            Ok(table_output(context, result))
         })
         .await
     }
@@ -391,7 +392,7 @@ impl M4Server {
                 item,
                 limit,
             })?;
-            Ok(table_output(context, &result))
+            Ok(table_output(context, result))
         })
         .await
     }
@@ -418,7 +419,7 @@ impl M4Server {
             move |context| {
                 let limit = limit_arg(args.limit, 10)?;
                 let result = context.run_tool(ToolQuery::RaceDistribution { limit })?;
-                Ok(table_output(context, &result))
+                Ok(table_output(context, result))
             },
         )
         .await

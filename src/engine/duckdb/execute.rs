@@ -140,7 +140,7 @@ fn make_cell(array: &dyn Array, formatter: &ArrayFormatter<'_>, row: usize) -> (
         return (
             Cell {
                 text: "NULL".to_string(),
-                json: serde_json::Value::Null,
+                json: Some(serde_json::Value::Null),
             },
             false,
         );
@@ -148,7 +148,6 @@ fn make_cell(array: &dyn Array, formatter: &ArrayFormatter<'_>, row: usize) -> (
     let full = formatter.value(row).to_string();
     let json = json_number(array.data_type(), &full);
     let (text, shortened) = shorten(full);
-    let json = json.unwrap_or_else(|| serde_json::Value::String(text.clone()));
     (Cell { text, json }, shortened)
 }
 
