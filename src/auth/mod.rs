@@ -34,9 +34,11 @@
 //! - [`login`]: `m4 auth login`'s protocol steps (device flow, refresh, revocation).
 //! - [`store`]: where a sign-in is kept (so far: the user-only file fallback).
 //! - [`signed_in`]: the stored sign-in's access token, refreshed before it expires.
+//! - [`account`]: `m4 auth status` and `m4 auth logout`.
 //! - [`check`](mod@check): the `m4 auth check` report.
 //! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
+pub mod account;
 pub mod check;
 pub mod client_credentials;
 pub mod clock;

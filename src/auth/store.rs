@@ -12,6 +12,7 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -93,6 +94,12 @@ pub trait CredentialStore: Send + Sync + fmt::Debug {
     fn delete(&self, key: &SignInKey) -> Result<bool, StoreError>;
     /// Where the secret is kept, for `m4 auth status` and the warning.
     fn describe(&self, key: &SignInKey) -> String;
+}
+
+/// Where this machine keeps sign-ins (`m4 auth login`, `status`, `logout` and
+/// `m4 serve` all use it), or `None` when there is nowhere (no configuration folder).
+pub fn default_store(_lookup: impl Fn(&str) -> Option<String>) -> Option<Arc<dyn CredentialStore>> {
+    FileStore::default_dir().map(|dir| Arc::new(FileStore::at(dir)) as Arc<dyn CredentialStore>)
 }
 
 /// Sign-ins as files readable by the user alone.
