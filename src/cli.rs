@@ -64,7 +64,7 @@ pub enum Command {
         sql: String,
     },
     /// Add m4 to an MCP client's configuration (Claude Desktop, ...).
-    Config(client_config::ConfigArgs),
+    Config(Box<client_config::ConfigArgs>),
     /// Check this install: binary, data sets, MCP client entries, OAuth2, free disk.
     Doctor {
         /// Print the report as JSON.
