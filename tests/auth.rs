@@ -867,6 +867,7 @@ fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
         ("M4_OAUTH2_AUDIENCE", AUDIENCE),
         ("M4_OAUTH2_CLIENT_ID", "m4-cli-short"),
         ("XDG_CONFIG_HOME", config_dir.as_str()),
+        ("M4_OAUTH2_CREDENTIAL_STORE", "file"),
         // No clock-skew allowance: an unrenewed token fails right at its `exp`.
         ("M4_OAUTH2_LEEWAY", "0"),
     ];
@@ -960,6 +961,8 @@ fn sign_in_env<'a>(
         ("M4_OAUTH2_AUDIENCE", AUDIENCE),
         ("M4_OAUTH2_CLIENT_ID", client_id),
         ("XDG_CONFIG_HOME", config_dir),
+        // These tests read the file store directly: never the OS credential store.
+        ("M4_OAUTH2_CREDENTIAL_STORE", "file"),
     ]
 }
 
@@ -975,9 +978,15 @@ fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
         done.contains("Signed in as researcher-9") && done.contains("readable by you alone"),
         "{done}"
     );
+    // The file was asked for (`M4_OAUTH2_CREDENTIAL_STORE=file`): it is named, and
+    // there is no fallback warning.
     assert!(
-        stderr.contains("the sign-in is kept in"),
-        "no warning about the file store:\n{stderr}"
+        done.contains(&config_dir),
+        "where the sign-in is kept:\n{done}"
+    );
+    assert!(
+        !stderr.contains("no operating-system credential store"),
+        "{stderr}"
     );
     let stored: Vec<_> = std::fs::read_dir(config_home.path().join("m4"))
         .expect("the sign-in folder")
@@ -1020,8 +1029,10 @@ fn m4_auth_status_and_logout_report_then_revoke_and_delete_the_sign_in() {
     );
     assert!(out.contains("Refresh token: kept."), "{out}");
     assert!(
-        out.contains("Secret kept in: ") && out.contains(&config_dir),
-        "where the secret is kept:\n{out}"
+        out.contains("Secret kept in: the file `")
+            && out.contains(&config_dir)
+            && out.contains("readable by you alone"),
+        "where the secret is kept (the file, forced):\n{out}"
     );
     let key = SignInKey {
         issuer: provider.issuer.clone(),
@@ -1054,5 +1065,51 @@ fn m4_auth_status_and_logout_report_then_revoke_and_delete_the_sign_in() {
     assert!(
         refused.to_string().starts_with("sign in again"),
         "{refused}"
+    );
+}
+
+#[test]
+fn without_a_setting_the_os_credential_store_is_used_or_the_file_with_a_warning() {
+    let data = data();
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    // No provider is needed to report that nothing is stored.
+    let envs = [
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", "http://127.0.0.1:9"),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-cli"),
+        ("XDG_CONFIG_HOME", config_dir.as_str()),
+    ];
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok && out.starts_with("Not signed in"), "{out}\n{err}");
+    match m4::auth::store::KeyringStore::probe() {
+        Ok(_) => assert!(
+            !err.contains("no operating-system credential store"),
+            "the credential store answers here, yet m4 fell back:\n{err}"
+        ),
+        Err(reason) => {
+            // Written past the test harness's capture, so that it shows.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("SKIPPED: the credential-store path ({reason}); checked the fallback\n")
+                    .as_bytes(),
+            );
+            assert!(
+                err.contains("no operating-system credential store is available")
+                    && err.contains(&format!("{config_dir}/m4"))
+                    && err.contains("readable by you alone"),
+                "the fallback warning names where:\n{err}"
+            );
+        }
+    }
+    // A value that is neither `file` nor `os` stops, naming the variable.
+    let mut bad = envs.to_vec();
+    bad.push(("M4_OAUTH2_CREDENTIAL_STORE", "vault"));
+    let (ok, out, err) = m4_run(data, &bad, &["auth", "status"]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("M4_OAUTH2_CREDENTIAL_STORE") && err.contains("vault"),
+        "{err}"
     );
 }

@@ -56,8 +56,8 @@ pub fn status(
     out: &mut dyn Write,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(), AuthError> {
-    let (_, key) = sign_in_key("m4 auth status", &lookup)?;
-    let store = store::default_store(&lookup).ok_or(login::LoginError::NoStore)?;
+    let (config, key) = sign_in_key("m4 auth status", &lookup)?;
+    let store = store::default_store(config.file_store_only).ok_or(login::LoginError::NoStore)?;
     let Some(stored) = store.load(&key).map_err(store_error)? else {
         writeln!(
             out,
@@ -99,7 +99,7 @@ pub fn sign_out(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(), AuthError> {
     let (config, key) = sign_in_key("m4 auth logout", &lookup)?;
-    let store = store::default_store(&lookup).ok_or(login::LoginError::NoStore)?;
+    let store = store::default_store(config.file_store_only).ok_or(login::LoginError::NoStore)?;
     let Some(stored) = store.load(&key).map_err(store_error)? else {
         writeln!(
             out,

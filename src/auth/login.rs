@@ -176,7 +176,7 @@ pub fn sign_in(
         issuer: config.issuer.clone(),
         client_id,
     };
-    let store = super::store::default_store(&lookup).ok_or(LoginError::NoStore)?;
+    let store = super::store::default_store(config.file_store_only).ok_or(LoginError::NoStore)?;
     store
         .save(&StoredSignIn {
             key: key.clone(),
@@ -188,10 +188,6 @@ pub fn sign_in(
             subject: Some(principal.subject.clone()),
         })
         .map_err(|e| AuthError::SignInAgain(e.to_string()))?;
-    tracing::warn!(
-        "no operating-system credential store is used yet: the sign-in is kept in {}",
-        store.describe(&key)
-    );
     writeln!(
         out,
         "Signed in as {}. The sign-in is kept in {}; `m4 serve` refreshes it.",

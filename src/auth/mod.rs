@@ -347,7 +347,7 @@ impl Authenticator {
                 })
         };
         if let Some(client_id) = &self.config.public_client_id {
-            let Some(dir) = store::FileStore::default_dir() else {
+            let Some(kept) = store::default_store(self.config.file_store_only) else {
                 return Ok(TokenSource::Missing);
             };
             let signed_in = signed_in::SignedInSource::load(
@@ -359,7 +359,7 @@ impl Authenticator {
                 &self.config.audience,
                 self.agent.clone(),
                 Arc::clone(&self.clock),
-                Arc::new(store::FileStore::at(dir)),
+                kept,
             )?;
             return Ok(signed_in.map_or(TokenSource::Missing, |source| {
                 tracing::info!("OAuth2: using the stored sign-in of `m4 auth login`");
