@@ -64,7 +64,7 @@ pub enum Command {
         sql: String,
     },
     /// Add m4 to an MCP client's configuration (Claude Desktop, ...).
-    Config(client_config::ConfigArgs),
+    Config(Box<client_config::ConfigArgs>),
     /// Check this install: binary, data sets, MCP client entries, OAuth2, free disk.
     Doctor {
         /// Print the report as JSON.
@@ -85,6 +85,10 @@ pub enum AuthCommand {
     Check,
     /// Sign in with the device flow (prints a URL and a code); the sign-in is stored.
     Login,
+    /// Revoke the stored sign-in at the provider (where it allows) and delete it.
+    Logout,
+    /// Say who is signed in, until when, and where the secret is kept.
+    Status,
 }
 
 /// Runs the parsed command line.
@@ -160,6 +164,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             init_logging("warn");
             Ok(auth::login::sign_in(
+                &mut std::io::stdout().lock(),
+                environment,
+            )?)
+        }
+        Command::Auth {
+            command: AuthCommand::Logout,
+        } => {
+            init_logging("warn");
+            Ok(auth::account::sign_out(
+                &mut std::io::stdout().lock(),
+                environment,
+            )?)
+        }
+        Command::Auth {
+            command: AuthCommand::Status,
+        } => {
+            init_logging("warn");
+            Ok(auth::account::status(
                 &mut std::io::stdout().lock(),
                 environment,
             )?)

@@ -67,6 +67,10 @@ pub const M4_OAUTH2_TOKEN: &str = "M4_OAUTH2_TOKEN";
 /// Demand the strict RFC 9068 access-token profile (`typ: at+jwt`, `client_id`, `jti`,
 /// `iat`), for providers that issue such tokens (default false).
 pub const M4_OAUTH2_STRICT_RFC9068: &str = "M4_OAUTH2_STRICT_RFC9068";
+/// Where `m4 auth login` keeps the sign-in: `file` forces the user-only file (tests,
+/// or machines whose credential store should not be used); unset, the operating
+/// system's credential store first.
+pub const M4_OAUTH2_CREDENTIAL_STORE: &str = "M4_OAUTH2_CREDENTIAL_STORE";
 
 /// Base URL to download the MIMIC-IV demo from instead of PhysioNet (a mirror or a
 /// proxy), laid out as PhysioNet's `https://physionet.org/files/mimic-iv-demo/2.2/`.

@@ -58,6 +58,7 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     config::M4_OAUTH2_RATE_LIMIT_REQUESTS,
     config::M4_OAUTH2_RATE_LIMIT_WINDOW,
     config::M4_OAUTH2_LEEWAY,
+    config::M4_OAUTH2_CREDENTIAL_STORE,
     config::M4_OAUTH2_TOKEN,
     config::M4_MIMIC_DEMO_URL,
 ];

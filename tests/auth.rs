@@ -867,6 +867,7 @@ fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
         ("M4_OAUTH2_AUDIENCE", AUDIENCE),
         ("M4_OAUTH2_CLIENT_ID", "m4-cli-short"),
         ("XDG_CONFIG_HOME", config_dir.as_str()),
+        ("M4_OAUTH2_CREDENTIAL_STORE", "file"),
         // No clock-skew allowance: an unrenewed token fails right at its `exp`.
         ("M4_OAUTH2_LEEWAY", "0"),
     ];
@@ -897,20 +898,10 @@ fn a_stored_sign_in_keeps_tools_working_across_short_token_lifetimes() {
     );
 }
 
-#[test]
-fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
-    let data = data();
-    let provider = Provider::start("rsa-a");
-    let config_home = tempfile::tempdir().expect("tempdir");
-    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
-    let envs = [
-        ("M4_OAUTH2_ENABLED", "true"),
-        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
-        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
-        ("M4_OAUTH2_CLIENT_ID", "m4-cli"),
-        ("XDG_CONFIG_HOME", config_dir.as_str()),
-    ];
-    let mut login = common::m4_command(data)
+/// Runs `m4 auth login` with `envs`, approving the printed code as `login`; returns
+/// what it printed after the code, and its stderr.
+fn m4_auth_login(data: &Path, envs: &[(&str, &str)], login: &str) -> (String, String) {
+    let mut child = common::m4_command(data)
         .args(["auth", "login"])
         .envs(envs.iter().copied())
         .stdin(Stdio::null())
@@ -918,7 +909,7 @@ fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("m4 auth login");
-    let mut lines = BufReader::new(login.stdout.take().expect("stdout")).lines();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let first = lines.next().expect("a line").expect("utf-8");
     assert!(
         first.starts_with("To sign in, open ") && first.contains(" and enter the code "),
@@ -929,24 +920,73 @@ fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
         .strip_prefix("(or open ")
         .and_then(|s| s.strip_suffix(')'))
         .unwrap_or_else(|| panic!("no complete URL: {second}"));
-    approve_device_code(complete, "researcher-9");
+    approve_device_code(complete, login);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let status = login.wait().expect("wait");
+    let status = child.wait().expect("wait");
     let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut login.stderr.take().expect("stderr"), &mut stderr)
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
         .expect("stderr");
     assert!(
         status.success(),
         "m4 auth login failed:\n{rest:?}\n{stderr}"
     );
-    let done = rest.join("\n");
+    (rest.join("\n"), stderr)
+}
+
+/// Runs `m4 <args>` with `envs` to completion; (success, stdout, stderr).
+fn m4_run(data: &Path, envs: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let output = common::m4_command(data)
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("m4");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The variables of a researcher signing in with public client `client_id`, the
+/// sign-in kept under `config_dir`.
+fn sign_in_env<'a>(
+    provider: &'a Provider,
+    client_id: &'a str,
+    config_dir: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", provider.issuer.as_str()),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", client_id),
+        ("XDG_CONFIG_HOME", config_dir),
+        // These tests read the file store directly: never the OS credential store.
+        ("M4_OAUTH2_CREDENTIAL_STORE", "file"),
+    ]
+}
+
+#[test]
+fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+    let (done, stderr) = m4_auth_login(data, &envs, "researcher-9");
     assert!(
         done.contains("Signed in as researcher-9") && done.contains("readable by you alone"),
         "{done}"
     );
+    // The file was asked for (`M4_OAUTH2_CREDENTIAL_STORE=file`): it is named, and
+    // there is no fallback warning.
     assert!(
-        stderr.contains("the sign-in is kept in"),
-        "no warning about the file store:\n{stderr}"
+        done.contains(&config_dir),
+        "where the sign-in is kept:\n{done}"
+    );
+    assert!(
+        !stderr.contains("no operating-system credential store"),
+        "{stderr}"
     );
     let stored: Vec<_> = std::fs::read_dir(config_home.path().join("m4"))
         .expect("the sign-in folder")
@@ -956,4 +996,120 @@ fn m4_auth_login_signs_in_with_the_device_flow_and_m4_serve_uses_it() {
     let mut server = McpChild::spawn(data, &envs);
     server.initialize();
     assert_tools_work(&mut server);
+}
+
+#[test]
+fn m4_auth_status_and_logout_report_then_revoke_and_delete_the_sign_in() {
+    use m4::auth::store::{CredentialStore, FileStore, SignInKey};
+    use m4::auth::{discovery, login};
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+
+    // Before any sign-in: both commands say plainly that nothing is stored.
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok && out.starts_with("Not signed in to "), "{out}\n{err}");
+    assert!(out.contains("m4 auth login"), "{out}");
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "logout"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("Not signed in") && out.contains("nothing was stored"),
+        "{out}"
+    );
+
+    m4_auth_login(data, &envs, "researcher-11");
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("as researcher-11"), "the subject:\n{out}");
+    assert!(
+        out.contains("Access token: valid until "),
+        "the expiry:\n{out}"
+    );
+    assert!(out.contains("Refresh token: kept."), "{out}");
+    assert!(
+        out.contains("Secret kept in: the file `")
+            && out.contains(&config_dir)
+            && out.contains("readable by you alone"),
+        "where the secret is kept (the file, forced):\n{out}"
+    );
+    let key = SignInKey {
+        issuer: provider.issuer.clone(),
+        client_id: "m4-cli".into(),
+    };
+    let store = FileStore::at(config_home.path().join("m4"));
+    let refresh = store
+        .load(&key)
+        .expect("load")
+        .expect("stored")
+        .refresh_token;
+    assert!(!out.contains(refresh.expose()), "status shows no secret");
+
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "logout"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("Revoked the refresh token at ") && out.contains("Deleted the stored sign-in"),
+        "{out}"
+    );
+    assert!(store.load(&key).expect("load").is_none(), "nothing left");
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok && out.starts_with("Not signed in to "), "{out}\n{err}");
+
+    // The revoked refresh token no longer works at the provider.
+    let agent = discovery::http_agent();
+    let found = discovery::discover(&agent, &provider.issuer).expect("discovery");
+    let token_endpoint = found.token_endpoint.expect("token endpoint");
+    let refused = login::refresh(&agent, &token_endpoint, "m4-cli", &refresh, AUDIENCE)
+        .expect_err("the revoked refresh token was accepted");
+    assert!(
+        refused.to_string().starts_with("sign in again"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn without_a_setting_the_os_credential_store_is_used_or_the_file_with_a_warning() {
+    let data = data();
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    // No provider is needed to report that nothing is stored.
+    let envs = [
+        ("M4_OAUTH2_ENABLED", "true"),
+        ("M4_OAUTH2_ISSUER_URL", "http://127.0.0.1:9"),
+        ("M4_OAUTH2_AUDIENCE", AUDIENCE),
+        ("M4_OAUTH2_CLIENT_ID", "m4-cli"),
+        ("XDG_CONFIG_HOME", config_dir.as_str()),
+    ];
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok && out.starts_with("Not signed in"), "{out}\n{err}");
+    match m4::auth::store::KeyringStore::probe() {
+        Ok(_) => assert!(
+            !err.contains("no operating-system credential store"),
+            "the credential store answers here, yet m4 fell back:\n{err}"
+        ),
+        Err(reason) => {
+            // Written past the test harness's capture, so that it shows.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("SKIPPED: the credential-store path ({reason}); checked the fallback\n")
+                    .as_bytes(),
+            );
+            assert!(
+                err.contains("no operating-system credential store is available")
+                    && err.contains(&format!("{config_dir}/m4"))
+                    && err.contains("readable by you alone"),
+                "the fallback warning names where:\n{err}"
+            );
+        }
+    }
+    // A value that is neither `file` nor `os` stops, naming the variable.
+    let mut bad = envs.to_vec();
+    bad.push(("M4_OAUTH2_CREDENTIAL_STORE", "vault"));
+    let (ok, out, err) = m4_run(data, &bad, &["auth", "status"]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("M4_OAUTH2_CREDENTIAL_STORE") && err.contains("vault"),
+        "{err}"
+    );
 }

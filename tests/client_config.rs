@@ -312,6 +312,55 @@ fn config_oauth2_flags_become_m4_oauth2_variables_without_a_token() {
 }
 
 #[test]
+fn config_enable_oauth2_points_at_m4_auth_login_not_a_pasted_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("claude_desktop_config.json");
+    let oauth = [
+        "--enable-oauth2",
+        "--oauth2-issuer",
+        "https://hospital.okta.com/oauth2/default",
+        "--oauth2-audience",
+        "m4-api",
+    ];
+    let mut with_client = oauth.to_vec();
+    with_client.extend(["--oauth2-client-id", "m4-cli"]);
+
+    let (ok, _, err) = config_claude(dir.path(), &file, &with_client);
+
+    assert!(ok, "stderr:\n{err}");
+    let env = &read_json(&file)["mcpServers"]["m4"]["env"];
+    assert_eq!(env["M4_OAUTH2_CLIENT_ID"], "m4-cli");
+    assert!(env.get("M4_OAUTH2_TOKEN").is_none(), "{env}");
+    assert!(env.get("M4_OAUTH2_CLIENT_SECRET").is_none(), "{env}");
+    let next = err
+        .lines()
+        .skip_while(|l| !l.starts_with("next: sign in once"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no sign-in hint:\n{err}"));
+    assert!(
+        next.ends_with(" auth login")
+            && next.contains("M4_OAUTH2_CLIENT_ID='m4-cli'")
+            && next.contains("M4_OAUTH2_ISSUER_URL='https://hospital.okta.com/oauth2/default'"),
+        "{next}"
+    );
+    assert!(
+        !err.contains("--oauth2-token"),
+        "no pasted token suggested:\n{err}"
+    );
+    assert!(!err.contains("warning"), "no token, no warning:\n{err}");
+
+    // Without a client id: the same hint, and how to name the client in the entry.
+    let (ok, out, err) = config_claude(dir.path(), &file, &[&oauth[..], &["--print"]].concat());
+    assert!(ok, "stderr:\n{err}");
+    assert!(!out.contains("M4_OAUTH2_TOKEN"), "{out}");
+    assert!(
+        err.contains("m4 auth login") || err.contains(" auth login"),
+        "{err}"
+    );
+    assert!(err.contains("pass `--oauth2-client-id ID`"), "{err}");
+}
+
+#[test]
 fn config_enable_oauth2_without_issuer_or_audience_names_the_missing_flag() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("claude_desktop_config.json");

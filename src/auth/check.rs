@@ -287,6 +287,15 @@ fn print_config(out: &mut dyn Write, config: &AuthConfig) -> std::io::Result<()>
             format!("{} s", config.leeway.as_secs()),
         ),
         (
+            config::M4_OAUTH2_CREDENTIAL_STORE,
+            if config.file_store_only {
+                "file (the sign-in is kept in a file readable by you alone)"
+            } else {
+                "os (the operating system's credential store; the file where there is none)"
+            }
+            .into(),
+        ),
+        (
             config::M4_OAUTH2_RATE_LIMIT_ENABLED,
             config.rate_limit.map_or_else(
                 || "OFF".to_string(),

@@ -83,6 +83,9 @@ pub struct AuthConfig {
     pub leeway: Duration,
     /// The access token from `M4_OAUTH2_TOKEN`, `Bearer ` prefix removed.
     pub token: Option<Secret>,
+    /// `M4_OAUTH2_CREDENTIAL_STORE=file`: keep the sign-in in the user-only file
+    /// even where an operating-system credential store is available.
+    pub file_store_only: bool,
 }
 
 impl AuthConfig {
@@ -214,6 +217,20 @@ impl AuthConfig {
             validate_aud: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_AUD, true)?,
             validate_iss: parse_bool(&lookup, config::M4_OAUTH2_VALIDATE_ISS, true)?,
             strict_rfc9068: parse_bool(&lookup, config::M4_OAUTH2_STRICT_RFC9068, false)?,
+            file_store_only: match nonempty(&lookup, config::M4_OAUTH2_CREDENTIAL_STORE) {
+                None => false,
+                Some(v) if v.trim().eq_ignore_ascii_case("file") => true,
+                Some(v) if v.trim().eq_ignore_ascii_case("os") => false,
+                Some(v) => {
+                    return Err(config::ConfigError {
+                        variable: config::M4_OAUTH2_CREDENTIAL_STORE,
+                        value: v.clone(),
+                        expected: "`file` or `os`",
+                        hint: "`file` keeps the sign-in in a file readable by you alone; `os` (the default) uses the operating system's credential store".into(),
+                    }
+                    .into());
+                }
+            },
             rate_limit,
             leeway,
             token,

@@ -6,9 +6,9 @@
 //! Owns those requests: asking for a device code (§3.1-3.2), polling the token
 //! endpoint until the researcher has approved it on another device (§3.4-3.5,
 //! honouring `interval` and `slow_down`), the refresh and the revocation. It does not
-//! print (the caller shows the URL and code), store tokens, or validate them (the
-//! authenticator does, as for any token). Not yet wired to a command: the credential
-//! store and the serve-side refresh loop come next.
+//! print beyond `sign_in`'s own report, keep tokens (the [`store`](super::store)
+//! does), or validate them (the authenticator does, as for any token). `m4 auth
+//! status` and `m4 auth logout` are in [`account`](super::account).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use super::clock::{Clock, SystemClock};
 use super::config::{AuthConfig, Secret};
 use super::discovery::{discover, http_agent, require_secure};
 use super::jwks::MAX_DOCUMENT_BYTES;
-use super::store::{CredentialStore, FileStore, SignInKey, StoredSignIn};
+use super::store::{SignInKey, StoredSignIn};
 use super::{AuthError, Authenticator};
 
 /// RFC 8628 §3.5: the polling interval when the provider names none.
@@ -113,7 +113,7 @@ pub fn sign_in(
     out: &mut dyn Write,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(), AuthError> {
-    let config = AuthConfig::from_lookup(lookup)?.ok_or(
+    let config = AuthConfig::from_lookup(&lookup)?.ok_or(
         AuthError::NotSet {
             variable: crate::config::M4_OAUTH2_ENABLED,
             hint: "`m4 auth login` signs in to the OAuth2 provider m4 is configured for: set the `M4_OAUTH2_*` variables first".into(),
@@ -176,8 +176,7 @@ pub fn sign_in(
         issuer: config.issuer.clone(),
         client_id,
     };
-    let dir = FileStore::default_dir().ok_or(LoginError::NoStore)?;
-    let store = FileStore::at(dir);
+    let store = super::store::default_store(config.file_store_only).ok_or(LoginError::NoStore)?;
     store
         .save(&StoredSignIn {
             key: key.clone(),
@@ -189,10 +188,6 @@ pub fn sign_in(
             subject: Some(principal.subject.clone()),
         })
         .map_err(|e| AuthError::SignInAgain(e.to_string()))?;
-    tracing::warn!(
-        "no operating-system credential store is used yet: the sign-in is kept in {}",
-        store.describe(&key)
-    );
     writeln!(
         out,
         "Signed in as {}. The sign-in is kept in {}; `m4 serve` refreshes it.",
@@ -331,7 +326,7 @@ pub fn refresh(
     }
 }
 
-/// Revokes `refresh_token` at `endpoint` (RFC 7009 §2.1), as `m4 auth logout` will.
+/// Revokes `refresh_token` at `endpoint` (RFC 7009 §2.1), as `m4 auth logout` does.
 /// Revoking a token the provider no longer knows succeeds too (§2.2).
 pub fn revoke(
     agent: &ureq::Agent,

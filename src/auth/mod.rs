@@ -34,9 +34,11 @@
 //! - [`login`]: `m4 auth login`'s protocol steps (device flow, refresh, revocation).
 //! - [`store`]: where a sign-in is kept (so far: the user-only file fallback).
 //! - [`signed_in`]: the stored sign-in's access token, refreshed before it expires.
+//! - [`account`]: `m4 auth status` and `m4 auth logout`.
 //! - [`check`](mod@check): the `m4 auth check` report.
 //! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
+pub mod account;
 pub mod check;
 pub mod client_credentials;
 pub mod clock;
@@ -345,7 +347,7 @@ impl Authenticator {
                 })
         };
         if let Some(client_id) = &self.config.public_client_id {
-            let Some(dir) = store::FileStore::default_dir() else {
+            let Some(kept) = store::default_store(self.config.file_store_only) else {
                 return Ok(TokenSource::Missing);
             };
             let signed_in = signed_in::SignedInSource::load(
@@ -357,7 +359,7 @@ impl Authenticator {
                 &self.config.audience,
                 self.agent.clone(),
                 Arc::clone(&self.clock),
-                Arc::new(store::FileStore::at(dir)),
+                kept,
             )?;
             return Ok(signed_in.map_or(TokenSource::Missing, |source| {
                 tracing::info!("OAuth2: using the stored sign-in of `m4 auth login`");

@@ -5,8 +5,8 @@
 //! every call, exactly as an environment token. While a renewal fails for a passing
 //! reason (the provider unreachable) the current token is used until it expires; when
 //! the provider refuses the refresh token, or the token has expired, the answer is
-//! "sign in again: run `m4 auth login`". Not yet selected by `m4 serve`: that wiring
-//! (no `M4_OAUTH2_TOKEN`, a public `M4_OAUTH2_CLIENT_ID`) comes with the command.
+//! "sign in again: run `m4 auth login`". `m4 serve` selects it when there is no
+//! `M4_OAUTH2_TOKEN` and `M4_OAUTH2_CLIENT_ID` is a public client (no secret).
 
 use std::sync::{Arc, Mutex, RwLock};
 

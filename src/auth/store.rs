@@ -2,16 +2,18 @@
 //! current access token with its expiry.
 //!
 //! Owns storage only: it does not talk to the provider or validate anything. One
-//! sign-in per issuer and client id. This step provides the file store, the fallback
-//! the issue asks for where the operating system has no credential store: a JSON file
-//! readable and writable by the user alone (0600 in a 0700 folder on Unix), replaced
-//! atomically, whose location [`FileStore::describe`] names for the warning. The
-//! operating-system store (Keychain, Credential Manager, Secret Service, kernel
-//! keyring) implements the same [`CredentialStore`] trait next.
+//! sign-in per issuer and client id, as one JSON record. [`default_store`] chooses:
+//! the operating system's credential store first ([`KeyringStore`], the `keyring`
+//! crate: macOS Keychain, Windows Credential Manager, the kernel keyring on Linux,
+//! which needs no D-Bus daemon but does not survive a reboot), and only where none
+//! answers, or `M4_OAUTH2_CREDENTIAL_STORE=file`, the [`FileStore`]: a file readable
+//! and writable by the user alone (0600 in a 0700 folder on Unix), replaced
+//! atomically. Each store's [`CredentialStore::describe`] names where the secret is.
 
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -27,6 +29,14 @@ pub enum StoreError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error(
+        "could not {action} the stored sign-in in {place}: {reason}\n\nhint: set `M4_OAUTH2_CREDENTIAL_STORE=file` to keep it in a file readable by you alone instead"
+    )]
+    Keyring {
+        action: &'static str,
+        place: String,
+        reason: String,
     },
     #[error(
         "the stored sign-in at `{path}` is unreadable ({reason})\n\nhint: run `m4 auth logout`, then `m4 auth login`"
@@ -95,6 +105,166 @@ pub trait CredentialStore: Send + Sync + fmt::Debug {
     fn describe(&self, key: &SignInKey) -> String;
 }
 
+/// Where this machine keeps sign-ins (`m4 auth login`, `status`, `logout` and
+/// `m4 serve` all use it): the operating system's credential store when it answers
+/// and `file_only` is false, else the user-only file (with a warning naming it), or
+/// `None` when there is nowhere (no configuration folder).
+pub fn default_store(file_only: bool) -> Option<Arc<dyn CredentialStore>> {
+    let file = || FileStore::default_dir().map(FileStore::at);
+    if file_only {
+        return file().map(|f| Arc::new(f) as Arc<dyn CredentialStore>);
+    }
+    match KeyringStore::probe() {
+        Ok(store) => Some(Arc::new(store)),
+        Err(reason) => {
+            let file = file();
+            tracing::warn!(
+                "no operating-system credential store is available ({reason}); the sign-in is kept in {}",
+                file.as_ref().map_or_else(
+                    || "no place at all (no configuration folder; set `HOME`)".to_string(),
+                    |f| format!("the folder `{}`, readable by you alone", f.dir.display())
+                )
+            );
+            file.map(|f| Arc::new(f) as Arc<dyn CredentialStore>)
+        }
+    }
+}
+
+/// The `keyring` service name m4's sign-ins are kept under.
+const KEYRING_SERVICE: &str = "m4-oauth2-sign-in";
+
+/// Sign-ins in the operating system's credential store, one entry per key.
+#[derive(Debug, Clone, Default)]
+pub struct KeyringStore;
+
+impl KeyringStore {
+    /// The store, when this machine's credential store accepts, returns and deletes
+    /// a probe entry; otherwise why not.
+    pub fn probe() -> Result<KeyringStore, String> {
+        let entry = keyring::Entry::new(KEYRING_SERVICE, "probe").map_err(|e| e.to_string())?;
+        entry.set_password("probe").map_err(|e| e.to_string())?;
+        let back = entry.get_password().map_err(|e| e.to_string())?;
+        let _ = entry.delete_credential();
+        if back != "probe" {
+            return Err("it did not return what was stored".into());
+        }
+        Ok(KeyringStore)
+    }
+
+    fn entry(key: &SignInKey) -> Result<keyring::Entry, StoreError> {
+        keyring::Entry::new(KEYRING_SERVICE, &Self::user(key))
+            .map_err(|e| keyring_error("open", key, e))
+    }
+
+    fn user(key: &SignInKey) -> String {
+        key.file_name().trim_end_matches(".json").to_string()
+    }
+
+    fn place(key: &SignInKey) -> String {
+        format!(
+            "the operating system's credential store ({}), entry `{KEYRING_SERVICE}` / `{}`",
+            store_name(),
+            Self::user(key)
+        )
+    }
+}
+
+fn store_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "macOS Keychain"
+    } else if cfg!(windows) {
+        "Windows Credential Manager"
+    } else if cfg!(target_os = "linux") {
+        "the Linux kernel keyring; it does not survive a reboot"
+    } else {
+        "the system keyring"
+    }
+}
+
+fn keyring_error(action: &'static str, key: &SignInKey, e: keyring::Error) -> StoreError {
+    StoreError::Keyring {
+        action,
+        place: KeyringStore::place(key),
+        reason: e.to_string(),
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn load(&self, key: &SignInKey) -> Result<Option<StoredSignIn>, StoreError> {
+        let text = match Self::entry(key)?.get_password() {
+            Ok(text) => text,
+            Err(keyring::Error::NoEntry) => return Ok(None),
+            Err(e) => return Err(keyring_error("read", key, e)),
+        };
+        from_json(key, &text, || PathBuf::from(Self::place(key))).map(Some)
+    }
+
+    fn save(&self, sign_in: &StoredSignIn) -> Result<(), StoreError> {
+        let json = to_json(sign_in, &PathBuf::from(Self::place(&sign_in.key)))?;
+        let json = String::from_utf8_lossy(&json);
+        Self::entry(&sign_in.key)?
+            .set_password(&json)
+            .map_err(|e| keyring_error("write", &sign_in.key, e))
+    }
+
+    fn delete(&self, key: &SignInKey) -> Result<bool, StoreError> {
+        match Self::entry(key)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(keyring_error("delete", key, e)),
+        }
+    }
+
+    fn describe(&self, key: &SignInKey) -> String {
+        Self::place(key)
+    }
+}
+
+fn to_json(sign_in: &StoredSignIn, path: &Path) -> Result<Vec<u8>, StoreError> {
+    let record = Record {
+        version: 1,
+        issuer: sign_in.key.issuer.clone(),
+        client_id: sign_in.key.client_id.clone(),
+        refresh_token: sign_in.refresh_token.expose().to_string(),
+        access_token: sign_in
+            .access_token
+            .as_ref()
+            .map(|t| t.expose().to_string()),
+        access_expires_at: sign_in.access_expires_at,
+        subject: sign_in.subject.clone(),
+    };
+    serde_json::to_vec_pretty(&record).map_err(|e| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn from_json(
+    key: &SignInKey,
+    text: &str,
+    path: impl Fn() -> PathBuf,
+) -> Result<StoredSignIn, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        path: path(),
+        reason,
+    };
+    let record: Record =
+        serde_json::from_str(text).map_err(|e| corrupt(format!("not m4's JSON: {e}")))?;
+    if record.version != 1 {
+        return Err(corrupt(format!("unknown version {}", record.version)));
+    }
+    if record.issuer != key.issuer || record.client_id != key.client_id {
+        return Err(corrupt("it belongs to another issuer or client".into()));
+    }
+    Ok(StoredSignIn {
+        key: key.clone(),
+        refresh_token: Secret::new(record.refresh_token),
+        access_token: record.access_token.map(Secret::new),
+        access_expires_at: record.access_expires_at,
+        subject: record.subject,
+    })
+}
+
 /// Sign-ins as files readable by the user alone.
 #[derive(Debug, Clone)]
 pub struct FileStore {
@@ -133,46 +303,13 @@ impl CredentialStore for FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("read", &path)(e)),
         };
-        let corrupt = |reason: String| StoreError::Corrupt {
-            path: path.clone(),
-            reason,
-        };
-        let record: Record =
-            serde_json::from_str(&text).map_err(|e| corrupt(format!("not m4's JSON: {e}")))?;
-        if record.version != 1 {
-            return Err(corrupt(format!("unknown version {}", record.version)));
-        }
-        if record.issuer != key.issuer || record.client_id != key.client_id {
-            return Err(corrupt("it belongs to another issuer or client".into()));
-        }
-        Ok(Some(StoredSignIn {
-            key: key.clone(),
-            refresh_token: Secret::new(record.refresh_token),
-            access_token: record.access_token.map(Secret::new),
-            access_expires_at: record.access_expires_at,
-            subject: record.subject,
-        }))
+        from_json(key, &text, || path.clone()).map(Some)
     }
 
     fn save(&self, sign_in: &StoredSignIn) -> Result<(), StoreError> {
         let path = self.path(&sign_in.key);
         create_private_dir(&self.dir)?;
-        let record = Record {
-            version: 1,
-            issuer: sign_in.key.issuer.clone(),
-            client_id: sign_in.key.client_id.clone(),
-            refresh_token: sign_in.refresh_token.expose().to_string(),
-            access_token: sign_in
-                .access_token
-                .as_ref()
-                .map(|t| t.expose().to_string()),
-            access_expires_at: sign_in.access_expires_at,
-            subject: sign_in.subject.clone(),
-        };
-        let json = serde_json::to_vec_pretty(&record).map_err(|e| StoreError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let json = to_json(sign_in, &path)?;
         // tempfile creates the file 0600 on Unix; the rename replaces atomically.
         let mut file = tempfile::NamedTempFile::new_in(&self.dir).map_err(io("write", &path))?;
         file.write_all(&json).map_err(io("write", &path))?;
@@ -304,6 +441,41 @@ mod tests {
         assert!(
             !text.contains("refresh-secret-1") && !text.contains("access.secret.1"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn the_os_credential_store_round_trips_where_this_machine_has_one() {
+        let store = match KeyringStore::probe() {
+            Ok(store) => store,
+            Err(reason) => {
+                // Written past the test harness's capture, so that it shows.
+                let _ = std::io::stderr().write_all(
+                    format!("SKIPPED: no operating-system credential store here ({reason})\n")
+                        .as_bytes(),
+                );
+                return;
+            }
+        };
+        let mut sign_in = sign_in();
+        sign_in.key.issuer = format!("https://idp.example/test-{}", std::process::id());
+        let key = sign_in.key.clone();
+        store.save(&sign_in).unwrap();
+        let loaded = store.load(&key).unwrap().expect("stored");
+        assert_eq!(loaded.refresh_token.expose(), "refresh-secret-1");
+        assert!(store.describe(&key).contains("credential store"));
+        assert!(store.delete(&key).unwrap());
+        assert!(store.load(&key).unwrap().is_none());
+        assert!(!store.delete(&key).unwrap());
+    }
+
+    #[test]
+    fn the_file_store_is_forced_by_the_setting() {
+        let store = default_store(true).expect("a configuration folder");
+        assert!(
+            store.describe(&key()).contains("readable by you alone"),
+            "{}",
+            store.describe(&key())
         );
     }
 }

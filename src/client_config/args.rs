@@ -40,8 +40,13 @@ pub struct ConfigArgs {
     /// Key set URL, when discovery from the issuer is not wanted (`M4_OAUTH2_JWKS_URL`).
     #[arg(long, value_name = "URL")]
     pub oauth2_jwks_url: Option<String>,
-    /// The access token itself. Stored in plain text in the client's file: prefer
-    /// short-lived tokens, and never commit that file.
+    /// The public client id (no secret) researchers sign in with via `m4 auth login`
+    /// (`M4_OAUTH2_CLIENT_ID`): `m4 serve` then uses and refreshes that sign-in.
+    #[arg(long, value_name = "ID")]
+    pub oauth2_client_id: Option<String>,
+    /// Not recommended: an access token pasted into the file, which expires (often
+    /// within the hour) and is stored in plain text. Sign in with `m4 auth login`
+    /// instead.
     #[arg(long, value_name = "TOKEN")]
     pub oauth2_token: Option<String>,
     /// Data set for the entry's `M4_DATASET` (from the global `--dataset`).
@@ -125,11 +130,12 @@ pub fn entry_env(args: &ConfigArgs) -> Result<BTreeMap<String, String>, ClientCo
         );
     }
 
-    let oauth_flags: [(&'static str, &Option<String>); 5] = [
+    let oauth_flags: [(&'static str, &Option<String>); 6] = [
         ("--oauth2-issuer", &args.oauth2_issuer),
         ("--oauth2-audience", &args.oauth2_audience),
         ("--oauth2-scopes", &args.oauth2_scopes),
         ("--oauth2-jwks-url", &args.oauth2_jwks_url),
+        ("--oauth2-client-id", &args.oauth2_client_id),
         ("--oauth2-token", &args.oauth2_token),
     ];
     if !args.enable_oauth2 {
@@ -169,6 +175,12 @@ pub fn entry_env(args: &ConfigArgs) -> Result<BTreeMap<String, String>, ClientCo
         )?;
         env.insert(config::M4_OAUTH2_JWKS_URL.to_string(), jwks.to_string());
     }
+    if let Some(client_id) = non_empty(&args.oauth2_client_id) {
+        env.insert(
+            config::M4_OAUTH2_CLIENT_ID.to_string(),
+            client_id.to_string(),
+        );
+    }
     if let Some(token) = non_empty(&args.oauth2_token) {
         env.insert(config::M4_OAUTH2_TOKEN.to_string(), token.to_string());
     }
@@ -207,6 +219,7 @@ mod tests {
             oauth2_audience: None,
             oauth2_scopes: None,
             oauth2_jwks_url: None,
+            oauth2_client_id: None,
             oauth2_token: None,
             dataset: None,
             data_dir: None,

@@ -156,6 +156,9 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
         };
         writeln!(out, "{snippet}")?;
         eprintln!("note: {}", print_target(client));
+        if args.enable_oauth2 && !has_token {
+            eprintln!("{}", sign_in_hint(&entry));
+        }
         if has_token {
             eprintln!(
                 "warning: the output above contains your access token in plain text; wherever you paste it, \
@@ -171,6 +174,9 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
     };
     let report = write_entry(&path, client.servers_key(), name, &entry.to_json(client))?;
     writeln!(out, "{report}")?;
+    if args.enable_oauth2 && !has_token {
+        eprintln!("{}", sign_in_hint(&entry));
+    }
     if has_token {
         eprintln!(
             "warning: your access token is stored in plain text in `{}`{}. Keep the file private, never \
@@ -184,6 +190,37 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What to do after writing an OAuth2 entry without a token: sign in once with
+/// `m4 auth login`, with the entry's own `M4_OAUTH2_*` settings.
+fn sign_in_hint(entry: &ServerEntry) -> String {
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    let mut command: Vec<String> = entry
+        .env
+        .iter()
+        .filter(|(name, _)| name.starts_with("M4_OAUTH2_"))
+        .map(|(name, value)| format!("{name}={}", quote(value)))
+        .collect();
+    let client_id = entry.env.contains_key(config::M4_OAUTH2_CLIENT_ID);
+    if !client_id {
+        command.push(format!(
+            "{}=<public client id>",
+            config::M4_OAUTH2_CLIENT_ID
+        ));
+    }
+    command.push(format!("{} auth login", quote(&entry.command)));
+    let mut hint = format!(
+        "next: sign in once from a terminal (the entry holds no token; `m4 serve` uses the stored sign-in and refreshes it):\n  {}",
+        command.join(" ")
+    );
+    if !client_id {
+        hint.push_str(&format!(
+            "\nhint: pass `--oauth2-client-id ID` with the public client id (no secret) your IT team registered for m4, so that the entry names it too (`{}`)",
+            config::M4_OAUTH2_CLIENT_ID
+        ));
+    }
+    hint
 }
 
 fn print_target(client: Client) -> &'static str {
