@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::auth::config::AuthConfig;
 use crate::client_config::shell_quote;
 use crate::config::{self, Settings};
+use crate::datasets::human_size;
 use crate::{auth, client_config, datasets};
 
 /// The query engines compiled into this binary.
@@ -294,7 +295,7 @@ fn check_data_dir(dir: &Path, findings: &mut Vec<Finding>) -> DataDirReport {
             subject: "data folder".into(),
             message: format!(
                 "only {} free for `{}`: the demo fits, the full MIMIC-IV (tens of GB) does not",
-                human_bytes(free),
+                human_size(free),
                 dir.display()
             ),
             fix: "free some space, or use another disk with `--data-dir DIR` / `M4_DATA_DIR`"
@@ -1042,21 +1043,6 @@ fn strip_comments(text: &str) -> String {
     out
 }
 
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = &self.binary;
@@ -1085,7 +1071,7 @@ impl fmt::Display for Report {
                 "not created yet (m4 creates it on first use)"
             },
             d.free_bytes
-                .map(|free| format!(", {} free", human_bytes(free)))
+                .map(|free| format!(", {} free", human_size(free)))
                 .unwrap_or_default()
         )?;
 
@@ -1096,7 +1082,7 @@ impl fmt::Display for Report {
             } else if ds.readable {
                 format!(
                     "{}, readable{}",
-                    human_bytes(ds.size_bytes.unwrap_or(0)),
+                    human_size(ds.size_bytes.unwrap_or(0)),
                     if ds.missing_tables.is_empty() {
                         String::new()
                     } else {

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use duckdb::Connection;
 
-use crate::datasets::schema;
+use crate::datasets::{schema, thousands};
 
 pub use catalogue::catalogue;
 pub use search::{ItemMatch, expand_query, search_items};
@@ -662,17 +662,4 @@ fn write_meta(conn: &Connection, summary: &DerivedSummary) -> Result<(), Concept
             .map_err(db_error("write `m4_meta.derived`"))?;
     }
     Ok(())
-}
-
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -200,7 +200,7 @@ impl M4Server {
                 .as_ref()
                 .ok()
                 .and_then(|p| p.as_ref().map(|p| p.subject.clone()));
-            let attempt = principal.and_then(|principal| {
+            let attempt = principal.and_then(|_| {
                 let spec = server.state.store.choose(dataset.as_deref())?;
                 let context = CallContext {
                     spec,
@@ -208,7 +208,7 @@ impl M4Server {
                     cancelled,
                     running,
                 };
-                work(&context).map(|output| (principal, spec, output))
+                work(&context).map(|output| (spec, output))
             });
             (user, attempt)
         })
@@ -219,7 +219,7 @@ impl M4Server {
         let (user, outcome) = outcome;
         let user = user.as_deref().unwrap_or("local");
         match outcome {
-            Ok((_, spec, output)) => {
+            Ok((spec, output)) => {
                 tracing::info!(
                     tool,
                     user,
