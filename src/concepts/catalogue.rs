@@ -587,6 +587,36 @@ static CATALOGUE: [Concept; CONCEPTS] = [
     // score
     concept(
         Score,
+        "apsiii",
+        include_str!("score/apsiii.sql"),
+        &[ICU_ICUSTAYS, HOSP_DIAGNOSES],
+        &[],
+        &[
+            "bg",
+            "first_day_vitalsign",
+            "first_day_lab",
+            "first_day_gcs",
+            "first_day_urine_output",
+        ],
+        &["ventilation"],
+    ),
+    concept(
+        Score,
+        "lods",
+        include_str!("score/lods.sql"),
+        &[ICU_ICUSTAYS],
+        &[],
+        &[
+            "bg",
+            "first_day_gcs",
+            "first_day_vitalsign",
+            "first_day_lab",
+            "first_day_urine_output",
+        ],
+        &["ventilation"],
+    ),
+    concept(
+        Score,
         "oasis",
         include_str!("score/oasis.sql"),
         &[ICU_ICUSTAYS, HOSP_ADMISSIONS, HOSP_SERVICES],
@@ -663,4 +693,4 @@ static CATALOGUE: [Concept; CONCEPTS] = [
     ),
 ];
 
-const CONCEPTS: usize = 63;
+const CONCEPTS: usize = 65;

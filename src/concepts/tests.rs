@@ -994,3 +994,190 @@ fn sepsis3_is_a_suspected_infection_with_sofa_2_or_more_from_48_hours_before_to_
     // (hour -24 of the stay, ending 13:00 the day before).
     assert_eq!(rows, ["100:15:30:15:00:3:true", "200:15:30:13:00:0:false"]);
 }
+
+const SCORE_TABLES: [&str; 6] = [
+    "mimiciv_icu.icustays",
+    "mimiciv_icu.chartevents",
+    "mimiciv_hosp.labevents",
+    "mimiciv_icu.outputevents",
+    "mimiciv_icu.procedureevents",
+    "mimiciv_hosp.diagnoses_icd",
+];
+
+/// Three stays with known first-day values, for APS III and LODS.
+/// - 100: intubated from 12:30 (FiO2 60 %), every APS III component abnormal.
+/// - 200: not ventilated, creatinine 2.5 mg/dL with 300 mL urine (acute renal failure),
+///   eyes closed, a gas on FiO2 60 % (scored by its PaO2: not intubated).
+/// - 300: as 200 but coded with end-stage renal disease (chronic dialysis: no ARF).
+fn score_stays(conn: &Connection) {
+    insert(
+        conn,
+        "mimiciv_icu.icustays",
+        "subject_id, hadm_id, stay_id, intime, outtime",
+        &[
+            "1, 10, 100, '2150-01-02 12:00', '2150-01-05 00:00'",
+            "2, 20, 200, '2150-01-02 12:00', '2150-01-05 00:00'",
+            "3, 30, 300, '2150-01-02 12:00', '2150-01-05 00:00'",
+        ],
+    );
+    insert(
+        conn,
+        "mimiciv_icu.chartevents",
+        "subject_id, hadm_id, stay_id, charttime, itemid, value, valuenum",
+        &[
+            "1, 10, 100, '2150-01-02 13:00', 220045, '45', 45",
+            "1, 10, 100, '2150-01-02 14:00', 220045, '108', 108",
+            "1, 10, 100, '2150-01-02 13:00', 220052, '55', 55",
+            "1, 10, 100, '2150-01-02 14:00', 220052, '85', 85",
+            "1, 10, 100, '2150-01-02 13:00', 220050, '65', 65",
+            "1, 10, 100, '2150-01-02 14:00', 220050, '150', 150",
+            "1, 10, 100, '2150-01-02 13:00', 223762, '38.0', 38.0",
+            "1, 10, 100, '2150-01-02 14:00', 223762, '40.2', 40.2",
+            "1, 10, 100, '2150-01-02 13:00', 220210, '10', 10",
+            "1, 10, 100, '2150-01-02 14:00', 220210, '20', 20",
+            "1, 10, 100, '2150-01-02 15:00', 220739, 'To Speech', 3",
+            "1, 10, 100, '2150-01-02 15:00', 223900, 'Confused', 4",
+            "1, 10, 100, '2150-01-02 15:00', 223901, 'Localizes Pain', 5",
+            "2, 20, 200, '2150-01-02 13:00', 220210, '10', 10",
+            "2, 20, 200, '2150-01-02 15:00', 220739, 'No Response', 1",
+            "2, 20, 200, '2150-01-02 15:00', 223900, 'No Response', 1",
+            "2, 20, 200, '2150-01-02 15:00', 223901, 'Flex-withdraws', 4",
+            "3, 30, 300, '2150-01-02 13:00', 220210, '10', 10",
+        ],
+    );
+    insert(
+        conn,
+        "mimiciv_hosp.labevents",
+        "labevent_id, subject_id, hadm_id, specimen_id, itemid, charttime, value, valuenum",
+        &[
+            "1, 1, 10, 1, 51221, '2150-01-02 14:00', '38', 38",
+            "2, 1, 10, 1, 51301, '2150-01-02 14:00', '22', 22",
+            "3, 1, 10, 1, 51265, '2150-01-02 14:00', '40', 40",
+            "4, 1, 10, 2, 50912, '2150-01-02 14:00', '1.7', 1.7",
+            "5, 1, 10, 2, 51006, '2150-01-02 14:00', '45', 45",
+            "6, 1, 10, 2, 50983, '2150-01-02 14:00', '130', 130",
+            "7, 1, 10, 2, 50862, '2150-01-02 14:00', '2.2', 2.2",
+            "8, 1, 10, 2, 50931, '2150-01-02 14:00', '250', 250",
+            "9, 1, 10, 3, 50885, '2150-01-02 14:00', '3.5', 3.5",
+            // Stay 100's gases: one before ICU admission on room air, one intubated.
+            "10, 1, 10, 4, 52033, '2150-01-02 11:00', 'ART.', NULL",
+            "11, 1, 10, 4, 50821, '2150-01-02 11:00', '65', 65",
+            "12, 1, 10, 4, 50818, '2150-01-02 11:00', '40', 40",
+            "13, 1, 10, 4, 50820, '2150-01-02 11:00', '7.40', 7.40",
+            "14, 1, 10, 5, 52033, '2150-01-02 16:00', 'ART.', NULL",
+            "15, 1, 10, 5, 50821, '2150-01-02 16:00', '80', 80",
+            "16, 1, 10, 5, 50818, '2150-01-02 16:00', '35', 35",
+            "17, 1, 10, 5, 50820, '2150-01-02 16:00', '7.25', 7.25",
+            "18, 1, 10, 5, 50816, '2150-01-02 16:00', '60', 60",
+            "20, 2, 20, 6, 50912, '2150-01-02 14:00', '2.5', 2.5",
+            "21, 2, 20, 7, 51274, '2150-01-02 14:00', '16', 16",
+            "22, 2, 20, 8, 52033, '2150-01-02 16:00', 'ART.', NULL",
+            "23, 2, 20, 8, 50821, '2150-01-02 16:00', '60', 60",
+            "24, 2, 20, 8, 50818, '2150-01-02 16:00', '40', 40",
+            "25, 2, 20, 8, 50820, '2150-01-02 16:00', '7.40', 7.40",
+            "26, 2, 20, 8, 50816, '2150-01-02 16:00', '60', 60",
+            "30, 3, 30, 9, 50912, '2150-01-02 14:00', '2.5', 2.5",
+        ],
+    );
+    insert(
+        conn,
+        "mimiciv_icu.outputevents",
+        "subject_id, hadm_id, stay_id, charttime, itemid, value, valueuom",
+        &[
+            "1, 10, 100, '2150-01-02 18:00', 226559, 700, 'ml'",
+            "2, 20, 200, '2150-01-02 18:00', 226559, 300, 'ml'",
+            "3, 30, 300, '2150-01-02 18:00', 226559, 300, 'ml'",
+        ],
+    );
+    insert(
+        conn,
+        "mimiciv_icu.procedureevents",
+        "subject_id, hadm_id, stay_id, starttime, endtime, itemid",
+        &["1, 10, 100, '2150-01-02 12:30', '2150-01-03 10:00', 225792"],
+    );
+    insert(
+        conn,
+        "mimiciv_hosp.diagnoses_icd",
+        "subject_id, hadm_id, seq_num, icd_code, icd_version",
+        &["2, 20, 1, 'I10', 10", "3, 30, 1, 'N186', 10"],
+    );
+}
+
+#[test]
+fn apsiii_weights_each_worst_value_as_knaus_1991() {
+    let conn = db(&SCORE_TABLES);
+    score_stays(&conn);
+    build_all(&conn, &SCORE_TABLES);
+    let rows = query_strings(
+        &conn,
+        "SELECT concat_ws(' ', stay_id, apsiii, hr_score, mbp_score, temp_score, resp_rate_score, \
+         pao2_aado2_score, hematocrit_score, wbc_score, creatinine_score, uo_score, bun_score, \
+         sodium_score, albumin_score, bilirubin_score, glucose_score, acidbase_score, \
+         coalesce(CAST(gcs_score AS VARCHAR), '-')) FROM mimiciv_derived.apsiii ORDER BY stay_id",
+    );
+    // 100: heart rate 45 (5; the higher of 45 -> 5 and 108 -> 1), mean pressure 55 (15),
+    // temperature 40.2 (4), respiratory rate 10 while intubated (0), A-aDO2 on FiO2 60 %
+    // 0.6 x 713 - 35 / 0.8 - 80 = 304 (9; the PaO2 of 65 before intubation gives 5),
+    // haematocrit 38 (3), white cells 22 (1), creatinine 1.7 without ARF (4), urine
+    // 700 mL (7), BUN 45 (11), sodium 130 (2), albumin 2.2 (6), bilirubin 3.5 (6),
+    // glucose 250 (3), pH 7.25 with PaCO2 35 (6), eyes open, confused, localising (8).
+    // 200: respiratory rate 10 not ventilated (8), PaO2 60 on FiO2 60 % not intubated (5),
+    // creatinine 2.5 with 300 mL urine (ARF: 10), urine (15), pH 7.40 / PaCO2 40 (0),
+    // eyes closed, no verbal response, withdrawing (33).
+    // 300: as 200 without gas or GCS, and chronic dialysis: creatinine scores 7.
+    // Missing components are NULL, counted 0 in the total.
+    assert_eq!(
+        rows,
+        [
+            "100 90 5 15 4 0 9 3 1 4 7 11 2 6 6 3 6 8",
+            "200 71 8 5 10 15 0 33",
+            "300 30 8 7 15 -",
+        ]
+    );
+    let prob: f64 = one(
+        &conn,
+        "SELECT apsiii_prob FROM mimiciv_derived.apsiii WHERE stay_id = 100",
+    );
+    // 1 / (1 + exp(-(-4.4360 + 0.04726 x 90)))
+    assert!((prob - 0.454_476).abs() < 1e-5, "{prob}");
+}
+
+#[test]
+fn lods_scores_six_organs_as_le_gall_1996() {
+    let conn = db(&SCORE_TABLES);
+    score_stays(&conn);
+    build_all(&conn, &SCORE_TABLES);
+    let rows = query_strings(
+        &conn,
+        "SELECT concat_ws(' ', stay_id, lods, coalesce(CAST(neurologic AS VARCHAR), '-'), \
+         coalesce(CAST(cardiovascular AS VARCHAR), '-'), coalesce(CAST(renal AS VARCHAR), '-'), \
+         coalesce(CAST(pulmonary AS VARCHAR), '-'), coalesce(CAST(hematologic AS VARCHAR), '-'), \
+         coalesce(CAST(hepatic AS VARCHAR), '-')) FROM mimiciv_derived.lods ORDER BY stay_id",
+    );
+    // 100: GCS 12 (1); systolic 65 (3); BUN 45, creatinine 1.7, urine 700 mL (3);
+    // ventilated with PaO2/FiO2 80 / 0.6 = 133 (3; the gas before intubation does not
+    // count); platelets 40 (1); bilirubin 3.5 (1). Total 12.
+    // 200: GCS 6 (3); no vital signs; urine 300 mL (5); not ventilated, so its gas with
+    // PaO2/FiO2 100 scores 0; no blood count; prothrombin time 16 s (1). Total 9.
+    // 300: urine 300 mL (5).
+    assert_eq!(
+        rows,
+        [
+            "100 12 1 3 3 3 1 1",
+            "200 9 3 - 5 0 - 1",
+            "300 5 - - 5 0 - -"
+        ]
+    );
+    let probs: Vec<f64> = {
+        let mut stmt = conn
+            .prepare("SELECT lods_prob FROM mimiciv_derived.lods ORDER BY stay_id")
+            .expect("query");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    // 1 / (1 + exp(-(-3.4043 + 0.4173 x LODS))) for 12 and 9.
+    assert!((probs[0] - 0.832_479).abs() < 1e-5, "{probs:?}");
+    assert!((probs[1] - 0.586_957).abs() < 1e-5, "{probs:?}");
+}
