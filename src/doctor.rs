@@ -2,10 +2,11 @@
 //! work in Claude", as text or JSON.
 //!
 //! Owns the checks and the report: this binary and its version; every data set (present,
-//! size, readable); every known MCP client configuration file with an m4 entry (whether
-//! its command exists, is this binary, and whether its env parses the way the server
-//! would parse it); the OAuth2 configuration and the provider's reachability; free disk
-//! for the data folder. Each problem carries the command that fixes it.
+//! size, readable, how many derived concepts it has); every known MCP client
+//! configuration file with an m4 entry (whether its command exists, is this binary, and
+//! whether its env parses the way the server would parse it); the OAuth2 configuration
+//! and the provider's reachability; free disk for the data folder. Each problem carries
+//! the command that fixes it.
 //!
 //! It only reads: it never writes a file, starts a server or changes a setting, and it
 //! never prints a token or a client secret. It reuses m4's own parsers (`config`,
@@ -23,7 +24,7 @@ use crate::auth::config::AuthConfig;
 use crate::client_config::shell_quote;
 use crate::config::{self, Settings};
 use crate::datasets::human_size;
-use crate::{auth, client_config, datasets};
+use crate::{auth, client_config, concepts, datasets};
 
 /// The query engines compiled into this binary.
 pub const ENGINES: &[&str] = &["duckdb"];
@@ -133,7 +134,25 @@ pub struct DatasetReport {
     pub synthetic: bool,
     /// Tables the source lacked when the database was built.
     pub missing_tables: Vec<String>,
+    /// Its `mimiciv_derived` concepts, when it could be read.
+    pub derived_concepts: Option<DerivedReport>,
     pub error: Option<String>,
+}
+
+/// The `mimiciv_derived` concepts of one data set, from its `m4_meta.derived`.
+#[derive(Debug, Serialize)]
+pub struct DerivedReport {
+    /// Concepts built.
+    pub built: usize,
+    /// Concepts this m4 knows.
+    pub known: usize,
+    /// Concepts skipped because the source lacked their tables.
+    pub skipped: usize,
+    /// Concepts this m4 knows that the last build did not make or record: all of them
+    /// after `--no-derived`, the newer ones for a database built by an older m4.
+    pub not_built_by_this_version: Vec<String>,
+    /// Concepts whose SQL failed in the last build.
+    pub failed: Vec<String>,
 }
 
 /// One MCP client configuration file m4 knows about.
@@ -333,6 +352,10 @@ fn check_datasets(dir: &Path, me: &str, findings: &mut Vec<Finding>) -> Vec<Data
                     ),
                 });
             }
+            let derived_concepts = status
+                .info
+                .as_ref()
+                .map(|info| check_derived(status.spec, info.derived.as_deref(), me, findings));
             DatasetReport {
                 name: status.spec.name,
                 present: status.initialised,
@@ -345,6 +368,7 @@ fn check_datasets(dir: &Path, me: &str, findings: &mut Vec<Finding>) -> Vec<Data
                     .as_ref()
                     .map(|i| i.missing().map(|t| t.name.clone()).collect())
                     .unwrap_or_default(),
+                derived_concepts,
                 error: status.error,
                 database: status.database,
             }
@@ -362,6 +386,81 @@ fn check_datasets(dir: &Path, me: &str, findings: &mut Vec<Finding>) -> Vec<Data
         });
     }
     reports
+}
+
+/// How many derived concepts a readable data set has, with a warning (and the
+/// `--derived-only` command) when it has none, lacks some this m4 knows, or some failed.
+fn check_derived(
+    spec: &datasets::DatasetSpec,
+    recorded: Option<&[datasets::DerivedInfo]>,
+    me: &str,
+    findings: &mut Vec<Finding>,
+) -> DerivedReport {
+    let known = concepts::catalogue();
+    let recorded = recorded.unwrap_or_default();
+    let note_starts = |name: &str, prefix: &str| {
+        recorded
+            .iter()
+            .find(|d| d.name == name)
+            .and_then(|d| d.note.as_deref())
+            .is_some_and(|n| n.starts_with(prefix))
+    };
+    let report = DerivedReport {
+        built: known
+            .iter()
+            .filter(|c| recorded.iter().any(|d| d.name == c.name && d.built))
+            .count(),
+        known: known.len(),
+        skipped: known
+            .iter()
+            .filter(|c| note_starts(c.name, "skipped"))
+            .count(),
+        not_built_by_this_version: known
+            .iter()
+            .filter(|c| !recorded.iter().any(|d| d.name == c.name))
+            .map(|c| c.name.to_string())
+            .collect(),
+        failed: known
+            .iter()
+            .filter(|c| note_starts(c.name, "failed"))
+            .map(|c| c.name.to_string())
+            .collect(),
+    };
+    let subject = format!("data set {}", spec.name);
+    let fix = format!("{me} init {} --derived-only", spec.name);
+    if recorded.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            subject,
+            message: format!(
+                "no derived concepts: `{}` (sofa, sepsis3, kdigo_stages, ...) was not built (`--no-derived`?)",
+                concepts::SCHEMA
+            ),
+            fix,
+        });
+    } else if !report.not_built_by_this_version.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            subject,
+            message: format!(
+                "built by an older m4: {} derived concept(s) this version knows are missing ({})",
+                report.not_built_by_this_version.len(),
+                report.not_built_by_this_version.join(", ")
+            ),
+            fix,
+        });
+    } else if !report.failed.is_empty() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            subject,
+            message: format!(
+                "derived concept(s) failed in the last build: {}",
+                report.failed.join(", ")
+            ),
+            fix: format!("{fix} (if it fails again, report it with `{me} --version`)"),
+        });
+    }
+    report
 }
 
 fn init_command(me: &str, data_dir: Option<&str>, spec: &datasets::DatasetSpec) -> String {
@@ -1081,7 +1180,7 @@ impl fmt::Display for Report {
                 "not initialised".to_string()
             } else if ds.readable {
                 format!(
-                    "{}, readable{}",
+                    "{}, readable{}{}",
                     human_size(ds.size_bytes.unwrap_or(0)),
                     if ds.missing_tables.is_empty() {
                         String::new()
@@ -1090,7 +1189,18 @@ impl fmt::Display for Report {
                             ", {} table(s) missing from its source",
                             ds.missing_tables.len()
                         )
-                    }
+                    },
+                    ds.derived_concepts
+                        .as_ref()
+                        .map(|d| {
+                            let skipped = if d.skipped > 0 {
+                                format!(" ({} skipped: source tables missing)", d.skipped)
+                            } else {
+                                String::new()
+                            };
+                            format!(", {} of {} derived concepts{skipped}", d.built, d.known)
+                        })
+                        .unwrap_or_default()
                 )
             } else {
                 "present but NOT readable".to_string()

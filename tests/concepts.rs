@@ -127,6 +127,8 @@ fn synthetic_builds_every_concept() {
         "kdigo_uo",
         "kdigo_stages",
         "sofa",
+        "apsiii",
+        "lods",
         "suspicion_of_infection",
         "sepsis3",
     ] {
@@ -167,6 +169,50 @@ fn synthetic_builds_every_concept() {
             "SELECT count(*) FROM mimiciv_derived.gcs WHERE gcs_unable = 1"
         ) > 0
     );
+    // APS III and LODS have what they score: every component somewhere, and the
+    // ventilated stays' gases.
+    for component in [
+        "hr_score",
+        "mbp_score",
+        "temp_score",
+        "resp_rate_score",
+        "pao2_aado2_score",
+        "hematocrit_score",
+        "wbc_score",
+        "creatinine_score",
+        "uo_score",
+        "bun_score",
+        "sodium_score",
+        "albumin_score",
+        "bilirubin_score",
+        "glucose_score",
+        "acidbase_score",
+        "gcs_score",
+    ] {
+        assert!(
+            count(
+                &conn,
+                &format!("SELECT count(*) FROM mimiciv_derived.apsiii WHERE {component} > 0")
+            ) > 0,
+            "apsiii.{component} is never above 0 on the synthetic set"
+        );
+    }
+    for organ in [
+        "neurologic",
+        "cardiovascular",
+        "renal",
+        "pulmonary",
+        "hematologic",
+        "hepatic",
+    ] {
+        assert!(
+            count(
+                &conn,
+                &format!("SELECT count(*) FROM mimiciv_derived.lods WHERE {organ} > 0")
+            ) > 0,
+            "lods.{organ} is never above 0 on the synthetic set"
+        );
+    }
 }
 
 #[test]
@@ -191,6 +237,15 @@ fn no_derived_skips_the_concepts_and_derived_only_builds_them_on_the_existing_da
             .expect("comment");
         assert!(comment.contains("hospital admission"), "{comment}");
     }
+    // `m4 doctor` says the concepts are missing and how to build them.
+    let (derived, findings) = doctor_derived(&built.data_dir);
+    assert_eq!(derived["built"], 0, "{derived}");
+    let fix = findings
+        .iter()
+        .find(|f| f["subject"] == "data set synthetic")
+        .and_then(|f| f["fix"].as_str())
+        .unwrap_or_else(|| panic!("no finding for the missing concepts: {findings:?}"));
+    assert!(fix.ends_with("init synthetic --derived-only"), "{fix}");
     let output = m4_command(&built.data_dir)
         .args(["init", "synthetic", "--derived-only"])
         .output()
@@ -204,6 +259,34 @@ fn no_derived_skips_the_concepts_and_derived_only_builds_them_on_the_existing_da
     let conn = open_read_only(&built.database);
     assert!(count(&conn, "SELECT count(*) FROM mimiciv_derived.kdigo_stages") > 0);
     assert!(count(&conn, "SELECT count(*) FROM mimiciv_hosp.patients") == 100);
+    drop(conn);
+    let (derived, findings) = doctor_derived(&built.data_dir);
+    let known = m4::concepts::catalogue().len();
+    assert_eq!(derived["built"], known, "{derived}");
+    assert_eq!(derived["known"], known, "{derived}");
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["subject"] == "data set synthetic"),
+        "{findings:?}"
+    );
+}
+
+/// `m4 doctor --json`: the synthetic set's `derived_concepts` and all the findings.
+fn doctor_derived(data_dir: &Path) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let output = m4_command(data_dir)
+        .args(["doctor", "--json"])
+        .output()
+        .expect("m4 doctor");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("m4 doctor --json prints JSON");
+    let synthetic = report["datasets"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["name"] == "synthetic"))
+        .expect("the synthetic data set in the report")
+        .clone();
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    (synthetic["derived_concepts"].clone(), findings)
 }
 
 #[test]
@@ -244,6 +327,10 @@ fn demo_builds_every_concept_its_tables_allow_and_names_the_rest() {
         "first_day_vitalsign",
         "first_day_gcs",
         "first_day_height",
+        "apsiii",
+        "lods",
+        "sapsii",
+        "oasis",
     ] {
         assert!(line.contains(name), "{name} missing from: {line}");
         let (was_built, _, note) = &meta[name];

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 pub use lock::ensure;
 pub use registry::Source;
-pub use status::{DatabaseInfo, DatasetStatus, TableInfo, status};
+pub use status::{DatabaseInfo, DatasetStatus, DerivedInfo, TableInfo, status};
 /// How m4 prints counts and sizes, so that every report agrees.
 pub(crate) use status::{human_size, thousands};
 pub use store::Store;

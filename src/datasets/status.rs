@@ -31,6 +31,18 @@ pub struct DatabaseInfo {
     pub built_at: String,
     pub m4_version: String,
     pub tables: Vec<TableInfo>,
+    /// `m4_meta.derived`, when the concepts were built (`None` after `--no-derived`).
+    pub derived: Option<Vec<DerivedInfo>>,
+}
+
+/// One row of `m4_meta.derived`: a concept as the last build left it.
+#[derive(Debug, Clone)]
+pub struct DerivedInfo {
+    /// `sofa` (in `mimiciv_derived`).
+    pub name: String,
+    pub built: bool,
+    /// Why it was not built (`skipped: needs ...`, `failed: ...`), or what it lacked.
+    pub note: Option<String>,
 }
 
 /// One row of `m4_meta.tables`.
@@ -107,12 +119,34 @@ fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
             })
         })?
         .collect::<duckdb::Result<Vec<_>>>()?;
+    let has_derived: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'm4_meta' AND table_name = 'derived'",
+        [],
+        |row| row.get(0),
+    )?;
+    let derived = if has_derived {
+        let mut statement = conn
+            .prepare("SELECT table_name, built, note FROM m4_meta.derived ORDER BY table_name")?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(DerivedInfo {
+                    name: row.get(0)?,
+                    built: row.get(1)?,
+                    note: row.get(2)?,
+                })
+            })?
+            .collect::<duckdb::Result<Vec<_>>>()?;
+        Some(rows)
+    } else {
+        None
+    };
     Ok(DatabaseInfo {
         synthetic,
         source,
         built_at,
         m4_version,
         tables,
+        derived,
     })
 }
 

@@ -669,7 +669,7 @@ fn write_dictionaries(
     caregivers: &[u32],
 ) -> std::io::Result<()> {
     let mut d_labitems = CsvFile::create(root, "hosp", "d_labitems")?;
-    for lab in LABS.iter().chain(BLOOD_GAS) {
+    for lab in LABS.iter().chain(BLOOD_GAS).chain(SCORE_LABS) {
         d_labitems.row(&[
             lab.itemid.to_string(),
             lab.label.to_string(),
@@ -763,6 +763,16 @@ const BLOOD_GAS: &[Lab] = &[
     Lab { itemid: 50820, label: "pH", fluid: "Blood", category: "Blood Gas", unit: "units", normal: (7.35, 7.45), plausible: (7.2, 7.52), decimals: 2 },
     Lab { itemid: 50802, label: "Base Excess", fluid: "Blood", category: "Blood Gas", unit: "mEq/L", normal: (-2.0, 3.0), plausible: (-10.0, 8.0), decimals: 0 },
     Lab { itemid: 50816, label: "Oxygen", fluid: "Blood", category: "Blood Gas", unit: "%", normal: (21.0, 21.0), plausible: (21.0, 21.0), decimals: 0 },
+];
+
+/// Labs APS III and LODS read beyond the daily panel (albumin, haematocrit, prothrombin
+/// time): one specimen early on each ICU stay's first day, drawn from a stream of its
+/// own (seeded by the stay) so that every other generated value is as before.
+#[rustfmt::skip]
+const SCORE_LABS: &[Lab] = &[
+    Lab { itemid: 50862, label: "Albumin", fluid: "Blood", category: "Chemistry", unit: "g/dL", normal: (3.5, 5.2), plausible: (1.6, 5.2), decimals: 1 },
+    Lab { itemid: 51221, label: "Hematocrit", fluid: "Blood", category: "Hematology", unit: "%", normal: (40.0, 51.0), plausible: (21.0, 54.0), decimals: 1 },
+    Lab { itemid: 51274, label: "PT", fluid: "Blood", category: "Hematology", unit: "sec", normal: (9.4, 12.5), plausible: (9.0, 30.0), decimals: 1 },
 ];
 
 /// Items of the ICU course beyond the vital signs: (itemid, label, abbreviation,
@@ -1087,6 +1097,38 @@ fn icu_course(
             )?;
             t += 4 * HOUR;
         }
+    }
+    score_labs(labevents, ids, stay)
+}
+
+/// The [`SCORE_LABS`] specimen of a stay, 1-3 hours after ICU admission.
+fn score_labs(labevents: &mut CsvFile, ids: &mut Ids, stay: &Stay) -> std::io::Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ u64::from(stay.stay_id));
+    let t = stay.intime + rng.random_range(HOUR..3 * HOUR);
+    let specimen = ids.specimen;
+    ids.specimen += 1;
+    for lab in SCORE_LABS {
+        let value = sample(&mut rng, lab.normal, lab.plausible, lab.decimals);
+        let abnormal = value < lab.normal.0 || value > lab.normal.1;
+        labevents.row(&[
+            ids.labevent.to_string(),
+            stay.subject_id.to_string(),
+            stay.hadm_id.to_string(),
+            specimen.to_string(),
+            lab.itemid.to_string(),
+            String::new(),
+            ts(t),
+            ts(t + 40 * MINUTE),
+            number(value, lab.decimals as usize),
+            number(value, lab.decimals as usize),
+            lab.unit.to_string(),
+            number(lab.normal.0, lab.decimals as usize),
+            number(lab.normal.1, lab.decimals as usize),
+            if abnormal { "abnormal" } else { "" }.to_string(),
+            "STAT".to_string(),
+            String::new(),
+        ])?;
+        ids.labevent += 1;
     }
     Ok(())
 }
