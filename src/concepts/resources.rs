@@ -94,7 +94,7 @@ static PROMPTS: [Prompt; 3] = [
     },
     Prompt {
         name: "compute_score",
-        description: "Compute a severity score (SOFA, SAPS II, OASIS, Charlson, ...) for a cohort from mimiciv_derived",
+        description: "Compute a severity score (SOFA, SAPS II, OASIS, APS III, LODS, Charlson, ...) for a cohort from mimiciv_derived",
         arguments: &[
             ("score", "The score, e.g. first_day_sofa, sapsii, charlson"),
             ("cohort", "The cohort in words"),
