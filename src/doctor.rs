@@ -1274,3 +1274,66 @@ impl fmt::Display for Report {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(skip: &[&str], note: &[(&str, &str)]) -> Vec<datasets::DerivedInfo> {
+        concepts::catalogue()
+            .iter()
+            .filter(|c| !skip.contains(&c.name))
+            .map(|c| {
+                let note = note.iter().find(|(n, _)| *n == c.name).map(|(_, t)| t);
+                datasets::DerivedInfo {
+                    name: c.name.to_string(),
+                    built: note.is_none(),
+                    note: note.map(|t| t.to_string()),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn derived_concepts_are_counted_and_an_older_build_or_a_failure_is_named() {
+        let spec = datasets::find("mimic-iv-demo").expect("demo spec");
+        let known = concepts::catalogue().len();
+
+        let mut findings = Vec::new();
+        let all = recorded(
+            &[],
+            &[("vitalsign", "skipped: needs mimiciv_icu.chartevents")],
+        );
+        let report = check_derived(spec, Some(&all), "m4", &mut findings);
+        assert_eq!(
+            (report.built, report.known, report.skipped),
+            (known - 1, known, 1)
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+
+        let older = recorded(&["apsiii", "lods"], &[]);
+        let report = check_derived(spec, Some(&older), "m4", &mut findings);
+        assert_eq!(report.not_built_by_this_version, ["apsiii", "lods"]);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("older m4"), "{findings:?}");
+        assert!(findings[0].message.contains("apsiii, lods"), "{findings:?}");
+        assert_eq!(findings[0].fix, "m4 init mimic-iv-demo --derived-only");
+
+        findings.clear();
+        let failed = recorded(&[], &[("sofa", "failed: Binder Error")]);
+        let report = check_derived(spec, Some(&failed), "m4", &mut findings);
+        assert_eq!(report.failed, ["sofa"]);
+        assert!(findings[0].message.contains("failed"), "{findings:?}");
+
+        findings.clear();
+        let report = check_derived(spec, None, "m4", &mut findings);
+        assert_eq!(
+            (report.built, report.not_built_by_this_version.len()),
+            (0, known)
+        );
+        assert!(
+            findings[0].message.contains("no derived concepts"),
+            "{findings:?}"
+        );
+    }
+}

@@ -240,11 +240,13 @@ fn no_derived_skips_the_concepts_and_derived_only_builds_them_on_the_existing_da
     // `m4 doctor` says the concepts are missing and how to build them.
     let (derived, findings) = doctor_derived(&built.data_dir);
     assert_eq!(derived["built"], 0, "{derived}");
-    let fix = findings
+    let finding = findings
         .iter()
         .find(|f| f["subject"] == "data set synthetic")
-        .and_then(|f| f["fix"].as_str())
         .unwrap_or_else(|| panic!("no finding for the missing concepts: {findings:?}"));
+    let message = finding["message"].as_str().unwrap_or_default();
+    assert!(message.contains("no derived concepts"), "{message}");
+    let fix = finding["fix"].as_str().unwrap_or_default();
     assert!(fix.ends_with("init synthetic --derived-only"), "{fix}");
     let output = m4_command(&built.data_dir)
         .args(["init", "synthetic", "--derived-only"])
