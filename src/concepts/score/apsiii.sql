@@ -43,9 +43,10 @@
 -- higher; gives 0 for any respiratory rate below 14 when ventilated (the definition
 -- exempts 6-12); scores PaO2 only when the patient is not ventilated (a ventilated patient
 -- on FiO2 < 50 % gets no oxygenation points there, here PaO2 is scored, as the definition
--- says); proxies chronic dialysis by chronic kidney disease stages 4-5 as well; takes gases
--- from ICU admission on only; and scores GCS components missing from the lowest charting
--- as NULL (here they count as normal, as in first_day_gcs).
+-- says); proxies chronic dialysis by chronic kidney disease stages 4-5 as well; takes the
+-- gases of the whole ICU stay (here those of the first day, from 6 hours before ICU
+-- admission); and scores GCS components missing from the lowest charting as NULL (here
+-- they count as normal, as in first_day_gcs).
 WITH gas AS (
     SELECT
         icu.stay_id,

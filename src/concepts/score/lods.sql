@@ -26,8 +26,9 @@
 -- Differences from mimic-code's table: mimic-code scores the renal system only when BUN,
 -- creatinine and urine output are all present (here the worst of those present), gives a
 -- point for any BUN >= 7.5 mg/dL (here from 17, urea 6 mmol/L), reads "< 25 %" as a
--- prothrombin time under 3 s, takes CPAP from charted oxygen devices, and has no
--- mortality column (lods_prob is ours).
+-- prothrombin time under 3 s, takes CPAP from charted oxygen devices, takes the gases of
+-- the whole ICU stay (here those of the first day), and has no mortality column
+-- (lods_prob is ours).
 WITH supported AS (
     SELECT DISTINCT icu.stay_id
     FROM mimiciv_icu.icustays AS icu
