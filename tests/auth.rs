@@ -1411,6 +1411,7 @@ fn a_declined_browser_sign_in_says_so() {
         "{}",
         run.stderr
     );
+    assert_eq!(line.matches("declined").count(), 1, "said once: {line}");
     assert!(run.page.contains("did not complete"), "{}", run.page);
 }
 

@@ -148,7 +148,8 @@ pub enum AuthError {
         "could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`"
     )]
     TokenRequest { endpoint: String, reason: String },
-    #[error("{0}")]
+    // Transparent: `{0}` would print the message twice in `{:#}` (as itself and as its source).
+    #[error(transparent)]
     Login(#[from] login::LoginError),
     /// The stored sign-in can no longer give an access token.
     #[error("sign in again: run `m4 auth login` ({0})")]
