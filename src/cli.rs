@@ -93,10 +93,15 @@ pub enum AuthCommand {
         #[arg(long)]
         device: bool,
         /// With the browser: print the URL only, do not try to open a browser.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "device")]
         no_open: bool,
         /// With the browser: how long to wait for the sign-in to come back, in seconds.
-        #[arg(long, value_name = "SECONDS", default_value_t = auth::browser::DEFAULT_WAIT_SECS)]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = auth::browser::DEFAULT_WAIT_SECS,
+            conflicts_with = "device"
+        )]
         timeout: u64,
     },
     /// Revoke the stored sign-in at the provider (where it allows) and delete it.
