@@ -493,6 +493,34 @@ mod tests {
         assert!(!store.delete(&key).unwrap());
     }
 
+    /// Where the kernel offers keyrings at all (not, say, under a seccomp profile that
+    /// blocks `keyctl`), the store answers, also in a process without a session
+    /// keyring of its own (CI, containers, services: see `own_session_keyring`).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_kernel_keyring_answers_wherever_the_kernel_offers_one() {
+        use linux_keyutils::{KeyRing, KeyRingIdentifier};
+        // A new thread, with the credentials the test harness started with.
+        let outcome = std::thread::spawn(|| {
+            KeyRing::from_special_id(KeyRingIdentifier::UserSession, false)
+                .map_err(|e| format!("{e:?}"))?;
+            Ok::<_, String>(KeyringStore::probe().map(|_| ()))
+        })
+        .join()
+        .unwrap();
+        match outcome {
+            Err(reason) => {
+                let _ = std::io::stderr().write_all(
+                    format!("SKIPPED: the kernel offers no keyring here ({reason})\n").as_bytes(),
+                );
+            }
+            Ok(probe) => assert!(
+                probe.is_ok(),
+                "the kernel keyring is there, yet m4's store does not answer: {probe:?}"
+            ),
+        }
+    }
+
     #[test]
     fn the_file_store_is_forced_by_the_setting() {
         let store = default_store(true).expect("a configuration folder");
