@@ -83,8 +83,27 @@ pub enum Command {
 pub enum AuthCommand {
     /// Print the OAuth2 configuration in force, provider reachability and the token's checks.
     Check,
-    /// Sign in with the device flow (prints a URL and a code); the sign-in is stored.
-    Login,
+    /// Sign in (the device flow where the provider offers it, else the browser); the sign-in is stored.
+    Login {
+        /// Sign in in a web browser (authorization code with PKCE, back to m4 on
+        /// 127.0.0.1); the default when the provider has no device flow.
+        #[arg(long, conflicts_with = "device")]
+        browser: bool,
+        /// Sign in with the device flow (a URL and a code to enter, works over SSH).
+        #[arg(long)]
+        device: bool,
+        /// With the browser: print the URL only, do not try to open a browser.
+        #[arg(long, conflicts_with = "device")]
+        no_open: bool,
+        /// With the browser: how long to wait for the sign-in to come back, in seconds.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = auth::browser::DEFAULT_WAIT_SECS,
+            conflicts_with = "device"
+        )]
+        timeout: u64,
+    },
     /// Revoke the stored sign-in at the provider (where it allows) and delete it.
     Logout,
     /// Say who is signed in, until when, and where the secret is kept.
@@ -160,11 +179,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Auth {
-            command: AuthCommand::Login,
+            command:
+                AuthCommand::Login {
+                    browser,
+                    device,
+                    no_open,
+                    timeout,
+                },
         } => {
             init_logging("warn");
+            let options = auth::login::LoginOptions {
+                flow: match (browser, device) {
+                    (true, _) => auth::login::Flow::Browser,
+                    (_, true) => auth::login::Flow::Device,
+                    _ => auth::login::Flow::Auto,
+                },
+                open_browser: !no_open,
+                wait: std::time::Duration::from_secs(timeout.max(1)),
+            };
             Ok(auth::login::sign_in(
                 &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+                &options,
                 environment,
             )?)
         }

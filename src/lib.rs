@@ -25,7 +25,7 @@
 //!   Runs SQL on a connection `datasets` hands it; opens nothing itself → `datasets::schema`.
 //! - [`auth`]: OAuth2 access-token validation (`authorize(bearer)` per call), the
 //!   JWKS cache, the verified-token cache, the per-user rate limiter, client
-//!   credentials and `m4 auth login`'s sign-in → `config`.
+//!   credentials and `m4 auth login`'s sign-in (device flow, or browser with PKCE) → `config`.
 //! - [`client_config`]: writing m4's entry into MCP clients' configuration files,
 //!   keeping the rest of the user's file as it was → `config`.
 //! - [`doctor`]: `m4 doctor` and `m4 --version`: checks of this install (data sets,

@@ -32,7 +32,17 @@ impl Provider {
         Provider::start_on(0, keys)
     }
 
+    /// Starts on a free port with the device flow turned off: a provider that offers
+    /// the browser sign-in only.
+    fn start_without_device_flow(keys: &str) -> Provider {
+        Provider::spawn(0, keys, &["--no-device-flow"])
+    }
+
     fn start_on(port: u16, keys: &str) -> Provider {
+        Provider::spawn(port, keys, &[])
+    }
+
+    fn spawn(port: u16, keys: &str, extra: &[&str]) -> Provider {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let oidc = root.join("tests/oidc");
         assert!(
@@ -42,6 +52,7 @@ impl Provider {
         let mut child = Command::new("node")
             .arg(oidc.join("provider.mjs"))
             .args(["--port", &port.to_string(), "--keys", keys])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -1112,4 +1123,376 @@ fn without_a_setting_the_os_credential_store_is_used_or_the_file_with_a_warning(
         err.contains("M4_OAUTH2_CREDENTIAL_STORE") && err.contains("vault"),
         "{err}"
     );
+}
+
+/// Signs in at the authorization `url` as user `login` through the provider's sign-in
+/// and consent pages, as a researcher's browser would, following the redirects to
+/// wherever they lead (m4's loopback listener); that last URL and page.
+fn sign_in_in_browser(url: &str, login: &str) -> (String, String) {
+    let mut browser = Browser::new();
+    let (mut url, mut page) = browser.open(url);
+    for _ in 0..4 {
+        if !url.contains("/interaction/") {
+            return (url, page);
+        }
+        let action = url::Url::parse(&url)
+            .unwrap()
+            .join(&form_action(&page))
+            .unwrap()
+            .to_string();
+        (url, page) = if page.contains("name=\"prompt\" value=\"login\"") {
+            browser.submit(
+                &action,
+                &[("prompt", "login"), ("login", login), ("password", "x")],
+            )
+        } else if page.contains("name=\"prompt\" value=\"consent\"") {
+            browser.submit(&action, &[("prompt", "consent")])
+        } else {
+            panic!("unexpected page at {url}:\n{page}");
+        };
+    }
+    panic!("the sign-in did not finish; last page at {url}:\n{page}");
+}
+
+/// Opens the authorization `url` and presses the sign-in page's Cancel, as a
+/// researcher declining would; the last URL and page.
+fn cancel_in_browser(url: &str) -> (String, String) {
+    let mut browser = Browser::new();
+    let (page_url, page) = browser.open(url);
+    assert!(page_url.contains("/interaction/"), "{page_url}:\n{page}");
+    let cancel = html_attr(&page, "<a href=\"");
+    assert!(cancel.ends_with("/abort"), "{cancel}");
+    let target = url::Url::parse(&page_url).unwrap().join(&cancel).unwrap();
+    browser.open(target.as_str())
+}
+
+/// `m4 auth login` run to completion.
+struct LoginRun {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+    /// The browser's last page (m4's answer), when `approve` returned one.
+    page: String,
+}
+
+/// Runs `m4 auth login --no-open <args>` with `envs`; reads the authorization URL it
+/// prints on stderr and hands it to `browse` (which returns the browser's last URL
+/// and page), then waits for m4 to finish (60 s at most).
+fn m4_browser_login(
+    data: &Path,
+    envs: &[(&str, &str)],
+    args: &[&str],
+    browse: impl FnOnce(&str) -> (String, String),
+) -> LoginRun {
+    let mut child = common::m4_command(data)
+        .args(["auth", "login", "--no-open"])
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("m4 auth login");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reading = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut before = Vec::new();
+    let url = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("m4 printed no authorization URL:\n{}", before.join("\n"));
+        };
+        if line.trim_start().starts_with("http://") {
+            break line.trim().to_string();
+        }
+        before.push(line);
+    };
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let (last_url, page) = browse(&url);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "m4 auth login did not finish within 60 s; the browser ended at {last_url}:\n{page}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    before.push(url);
+    before.extend(rest.join().expect("stderr reader"));
+    LoginRun {
+        ok: status.success(),
+        stdout: reading.join().expect("stdout reader"),
+        stderr: before.join("\n"),
+        page,
+    }
+}
+
+/// The value of query parameter `name` in `url`.
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[test]
+fn m4_auth_login_browser_signs_in_with_pkce_and_m4_serve_uses_it() {
+    use m4::auth::store::{CredentialStore, FileStore, SignInKey};
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+    let mut seen = String::new();
+    let run = m4_browser_login(data, &envs, &["--browser"], |url| {
+        seen = url.to_string();
+        sign_in_in_browser(url, "researcher-12")
+    });
+    assert!(
+        run.ok,
+        "m4 auth login --browser failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    // What the browser was sent with: a public client, PKCE S256, a random state and
+    // the loopback redirect on an ephemeral port, offline_access asked for.
+    assert_eq!(query_param(&seen, "client_id").as_deref(), Some("m4-cli"));
+    assert_eq!(query_param(&seen, "response_type").as_deref(), Some("code"));
+    assert_eq!(
+        query_param(&seen, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        query_param(&seen, "code_challenge").map(|c| c.len()),
+        Some(43)
+    );
+    assert!(
+        query_param(&seen, "state").is_some_and(|s| s.len() >= 43),
+        "{seen}"
+    );
+    let redirect = query_param(&seen, "redirect_uri").expect("redirect_uri");
+    assert!(
+        redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"),
+        "{redirect}"
+    );
+    assert!(
+        query_param(&seen, "scope").is_some_and(|s| s.split(' ').any(|s| s == "offline_access")),
+        "{seen}"
+    );
+    assert!(run.stderr.contains("Waiting up to 300 s"), "{}", run.stderr);
+    assert!(run.page.contains("You may close this tab"), "{}", run.page);
+    assert!(
+        run.stdout.contains("Signed in as researcher-12") && run.stdout.contains(&config_dir),
+        "{}",
+        run.stdout
+    );
+    // Stored exactly as the device flow stores it.
+    let store = FileStore::at(config_home.path().join("m4"));
+    let key = SignInKey {
+        issuer: provider.issuer.clone(),
+        client_id: "m4-cli".into(),
+    };
+    let stored = store.load(&key).expect("load").expect("stored");
+    assert_eq!(stored.subject.as_deref(), Some("researcher-12"));
+    assert!(stored.access_expires_at.is_some());
+    // The listener is gone once the sign-in is done.
+    let port: u16 = redirect
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches("/callback")
+        .parse()
+        .expect("port");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still listening"
+    );
+    // `m4 serve` with no `M4_OAUTH2_TOKEN` serves tool calls with it.
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+    assert!(
+        server.stderr().contains("using the stored sign-in"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn without_a_device_flow_m4_auth_login_uses_the_browser() {
+    let data = data();
+    let provider = Provider::start_without_device_flow("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+    let run = m4_browser_login(data, &envs, &[], |url| {
+        sign_in_in_browser(url, "researcher-13")
+    });
+    assert!(run.ok, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Signed in as researcher-13"),
+        "{}",
+        run.stdout
+    );
+    // Asking for the device flow there says what to use instead.
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "login", "--device"]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("no device authorization endpoint") && err.contains("m4 auth login --browser"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_browser_sign_in_coming_back_with_another_state_is_refused() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+    let run = m4_browser_login(data, &envs, &["--browser"], |url| {
+        // A page that starts its own sign-in at the provider and sends the browser
+        // to m4's listener: the provider answers with that request's state.
+        let mut forged = url::Url::parse(url).unwrap();
+        let pairs: Vec<(String, String)> = forged
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "state" {
+                    "forged-state".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        forged.query_pairs_mut().clear().extend_pairs(pairs);
+        sign_in_in_browser(forged.as_str(), "attacker")
+    });
+    assert!(!run.ok, "a foreign answer was accepted:\n{}", run.stdout);
+    let line = error_line(&run.stderr);
+    assert!(
+        line.contains("`state` that is not this sign-in's")
+            && line.contains("m4 auth login --browser"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.page.contains("did not complete"), "{}", run.page);
+    assert!(
+        !config_home.path().join("m4").exists()
+            || std::fs::read_dir(config_home.path().join("m4"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "nothing is stored"
+    );
+}
+
+#[test]
+fn a_declined_browser_sign_in_says_so() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+    let run = m4_browser_login(data, &envs, &["--browser"], cancel_in_browser);
+    assert!(!run.ok, "{}", run.stdout);
+    let line = error_line(&run.stderr);
+    assert!(
+        line.contains("the sign-in was declined") && line.contains("m4 auth login"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(line.matches("declined").count(), 1, "said once: {line}");
+    assert!(run.page.contains("did not complete"), "{}", run.page);
+}
+
+#[test]
+fn a_browser_sign_in_not_finished_in_time_stops_with_a_clear_message() {
+    let data = data();
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    let envs = sign_in_env(&provider, "m4-cli", &config_dir);
+    let started = std::time::Instant::now();
+    let run = m4_browser_login(data, &envs, &["--browser", "--timeout", "2"], |url| {
+        (url.to_string(), String::new())
+    });
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let line = error_line(&run.stderr);
+    assert!(
+        line.contains("did not come back to m4 within 2 s") && line.contains("--timeout"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_sign_in_kept_in_the_os_credential_store_serves_tool_calls() {
+    let data = data();
+    if let Err(reason) = m4::auth::store::KeyringStore::probe() {
+        // Written past the test harness's capture, so that it shows.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("SKIPPED: no operating-system credential store here ({reason})\n").as_bytes(),
+        );
+        return;
+    }
+    let provider = Provider::start("rsa-a");
+    let config_home = tempfile::tempdir().expect("tempdir");
+    let config_dir = config_home.path().to_str().expect("utf-8 path").to_string();
+    // No `M4_OAUTH2_CREDENTIAL_STORE`: the OS credential store is m4's first choice.
+    let envs: Vec<(&str, &str)> = sign_in_env(&provider, "m4-cli", &config_dir)
+        .into_iter()
+        .filter(|(k, _)| *k != "M4_OAUTH2_CREDENTIAL_STORE")
+        .collect();
+    let run = m4_browser_login(data, &envs, &["--browser"], |url| {
+        sign_in_in_browser(url, "researcher-14")
+    });
+    assert!(run.ok, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Signed in as researcher-14")
+            && run
+                .stdout
+                .contains("the operating system's credential store"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains("no operating-system credential store"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !config_home.path().join("m4").exists(),
+        "nothing written to a file"
+    );
+    // Other processes find it there: status, then `m4 serve`.
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("as researcher-14")
+            && out.contains("Secret kept in: the operating system's credential store"),
+        "{out}"
+    );
+    let mut server = McpChild::spawn(data, &envs);
+    server.initialize();
+    assert_tools_work(&mut server);
+    drop(server);
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "logout"]);
+    assert!(
+        ok && out.contains("Deleted the stored sign-in"),
+        "{out}\n{err}"
+    );
+    let (ok, out, err) = m4_run(data, &envs, &["auth", "status"]);
+    assert!(ok && out.starts_with("Not signed in to "), "{out}\n{err}");
 }

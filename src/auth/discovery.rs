@@ -28,6 +28,8 @@ pub const MAX_REDIRECTS: usize = 5;
 pub struct Discovery {
     pub jwks_uri: Url,
     pub token_endpoint: Option<Url>,
+    /// RFC 6749 §3.1: where `m4 auth login --browser` sends the researcher.
+    pub authorization_endpoint: Option<Url>,
     /// RFC 8628 §4: where `m4 auth login` asks for a device code.
     pub device_authorization_endpoint: Option<Url>,
     /// RFC 7009 / RFC 8414 §2: where `m4 auth logout` revokes the refresh token.
@@ -86,6 +88,7 @@ pub fn discover(agent: &ureq::Agent, issuer: &str) -> Result<Discovery, AuthErro
     Ok(Discovery {
         jwks_uri,
         token_endpoint: url_field("token_endpoint")?,
+        authorization_endpoint: url_field("authorization_endpoint")?,
         device_authorization_endpoint: url_field("device_authorization_endpoint")?,
         revocation_endpoint: url_field("revocation_endpoint")?,
         scopes_supported: value

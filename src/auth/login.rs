@@ -5,10 +5,13 @@
 //!
 //! Owns those requests: asking for a device code (§3.1-3.2), polling the token
 //! endpoint until the researcher has approved it on another device (§3.4-3.5,
-//! honouring `interval` and `slow_down`), the refresh and the revocation. It does not
-//! print beyond `sign_in`'s own report, keep tokens (the [`store`](super::store)
-//! does), or validate them (the authenticator does, as for any token). `m4 auth
-//! status` and `m4 auth logout` are in [`account`](super::account).
+//! honouring `interval` and `slow_down`), the refresh and the revocation; and
+//! [`sign_in`]'s choice of flow ([`Flow`]: the device flow where the provider offers
+//! it, else the browser flow of [`browser`](super::browser)) and what follows either
+//! (the token validated, the sign-in stored). It does not print beyond `sign_in`'s
+//! own report, keep tokens (the [`store`](super::store) does), or validate them (the
+//! authenticator does, as for any token). `m4 auth status` and `m4 auth logout` are
+//! in [`account`](super::account).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -36,9 +39,33 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error(
-        "the provider has no device authorization endpoint; hint: sign in with the browser flow, or ask your IT team to enable the device flow for client `{client_id}`"
+        "the provider has no device authorization endpoint; hint: sign in with the browser flow (`m4 auth login --browser`), or ask your IT team to enable the device flow for client `{client_id}`"
     )]
     NoDeviceEndpoint { client_id: String },
+    #[error(
+        "the provider advertises no `authorization_endpoint`, so m4 cannot sign in in a browser; hint: use the device flow (`m4 auth login --device`), or ask your IT team which sign-in the provider allows for client `{client_id}`"
+    )]
+    NoAuthorizationEndpoint { client_id: String },
+    #[error(
+        "could not listen on 127.0.0.1 for the browser's return to m4: {0}; hint: use the device flow (`m4 auth login --device`)"
+    )]
+    Listen(String),
+    #[error(
+        "the browser did not come back to m4 within {0} s; hint: run `m4 auth login --browser` again and finish signing in in the browser in time (or allow longer with `--timeout SECONDS`), or use `m4 auth login --device`"
+    )]
+    TimedOut(u64),
+    #[error(
+        "the browser came back to m4 with a `state` that is not this sign-in's, so the answer was refused (it belongs to another sign-in attempt, or a page tried to sign you in as someone else); hint: run `m4 auth login --browser` again and open only the URL it prints"
+    )]
+    WrongState,
+    #[error(
+        "the browser came back to m4 from issuer `{got}`, not `{expected}` (RFC 9207), so the answer was refused; hint: run `m4 auth login --browser` again and open only the URL it prints"
+    )]
+    WrongIssuer { expected: String, got: String },
+    #[error(
+        "the browser came back to m4 without an authorization code; hint: run `m4 auth login --browser` again"
+    )]
+    NoCode,
     #[error("the request to `{endpoint}` failed: {reason}")]
     Request { endpoint: String, reason: String },
     #[error("the provider refused the request at `{endpoint}`: `{error}`{description}")]
@@ -105,12 +132,48 @@ pub fn requested_scopes(required: &[String], supported: Option<&[String]>) -> St
     scopes.join(" ")
 }
 
-/// `m4 auth login`: signs the researcher in with the device flow for the public
-/// client `M4_OAUTH2_CLIENT_ID`, validates the access token as `m4 serve` would, and
-/// stores the sign-in. Prints the URL and code, then who is signed in and where the
-/// sign-in is kept, to `out`.
+/// Which grant `m4 auth login` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flow {
+    /// The device flow where the provider offers it, else the browser flow.
+    #[default]
+    Auto,
+    /// The device flow (RFC 8628), `--device`.
+    Device,
+    /// The authorization code with PKCE and a loopback redirect, `--browser`.
+    Browser,
+}
+
+/// `m4 auth login`'s options.
+#[derive(Debug, Clone)]
+pub struct LoginOptions {
+    pub flow: Flow,
+    /// Browser flow: try to open the URL in a browser (it is printed either way).
+    pub open_browser: bool,
+    /// Browser flow: how long to wait for the browser to come back.
+    pub wait: Duration,
+}
+
+impl Default for LoginOptions {
+    fn default() -> Self {
+        LoginOptions {
+            flow: Flow::Auto,
+            open_browser: true,
+            wait: Duration::from_secs(super::browser::DEFAULT_WAIT_SECS),
+        }
+    }
+}
+
+/// `m4 auth login`: signs the researcher in for the public client
+/// `M4_OAUTH2_CLIENT_ID` with the flow `options` choose, validates the access token
+/// as `m4 serve` would, and stores the sign-in. The device flow prints its URL and
+/// code to `out`; the browser flow prints its URL to `prompt` (stderr: it is for the
+/// researcher, and the browser may be opened for them). Who is signed in and where
+/// the sign-in is kept go to `out`.
 pub fn sign_in(
     out: &mut dyn Write,
+    prompt: &mut dyn Write,
+    options: &LoginOptions,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(), AuthError> {
     let config = AuthConfig::from_lookup(&lookup)?.ok_or(
@@ -125,11 +188,6 @@ pub fn sign_in(
     })?;
     let agent = http_agent();
     let found = discover(&agent, &config.issuer)?;
-    let device_endpoint = found.device_authorization_endpoint.clone().ok_or_else(|| {
-        LoginError::NoDeviceEndpoint {
-            client_id: client_id.clone(),
-        }
-    })?;
     let token_endpoint = found
         .token_endpoint
         .clone()
@@ -138,32 +196,142 @@ pub fn sign_in(
             reason: "discovery names no `token_endpoint`".into(),
         })?;
     let scope = requested_scopes(&config.required_scopes, found.scopes_supported.as_deref());
-    let code = request_device_code(
-        &agent,
-        &device_endpoint,
-        &client_id,
-        &scope,
-        &config.audience,
-    )?;
+    let use_browser = match options.flow {
+        Flow::Browser => true,
+        Flow::Device => false,
+        Flow::Auto => {
+            found.device_authorization_endpoint.is_none() && found.authorization_endpoint.is_some()
+        }
+    };
     let io = |e: std::io::Error| AuthError::SignInAgain(format!("could not print: {e}"));
+    let tokens = if use_browser {
+        let endpoint = found.authorization_endpoint.clone().ok_or_else(|| {
+            LoginError::NoAuthorizationEndpoint {
+                client_id: client_id.clone(),
+            }
+        })?;
+        browser_sign_in(
+            prompt,
+            options,
+            &agent,
+            &BrowserRequest {
+                endpoint: &endpoint,
+                token_endpoint: &token_endpoint,
+                client_id: &client_id,
+                scope: &scope,
+                audience: &config.audience,
+                issuer: &config.issuer,
+            },
+        )?
+    } else {
+        let device_endpoint = found.device_authorization_endpoint.clone().ok_or_else(|| {
+            LoginError::NoDeviceEndpoint {
+                client_id: client_id.clone(),
+            }
+        })?;
+        let code = request_device_code(
+            &agent,
+            &device_endpoint,
+            &client_id,
+            &scope,
+            &config.audience,
+        )?;
+        writeln!(
+            out,
+            "To sign in, open {} and enter the code {}",
+            code.verification_uri, code.user_code
+        )
+        .map_err(io)?;
+        if let Some(complete) = &code.verification_uri_complete {
+            writeln!(out, "(or open {complete})").map_err(io)?;
+        }
+        out.flush().map_err(io)?;
+        poll_for_tokens(
+            &agent,
+            &token_endpoint,
+            &client_id,
+            &code,
+            &mut std::thread::sleep,
+            &Instant::now,
+        )?
+    };
+    keep(out, &config, client_id, &tokens)
+}
+
+/// The browser flow's request, as discovery and the configuration give it.
+struct BrowserRequest<'a> {
+    endpoint: &'a Url,
+    token_endpoint: &'a Url,
+    client_id: &'a str,
+    scope: &'a str,
+    audience: &'a str,
+    issuer: &'a str,
+}
+
+/// The browser flow: listen on the loopback, print (and try to open) the
+/// authorization URL, wait for the code, exchange it with the PKCE verifier.
+fn browser_sign_in(
+    prompt: &mut dyn Write,
+    options: &LoginOptions,
+    agent: &ureq::Agent,
+    request: &BrowserRequest<'_>,
+) -> Result<Tokens, AuthError> {
+    use super::browser::{self, Loopback, Pkce};
+    let io = |e: std::io::Error| AuthError::SignInAgain(format!("could not print: {e}"));
+    let loopback = Loopback::bind()?;
+    let pkce = Pkce::new();
+    let state = browser::random_token();
+    let url = browser::authorization_url(
+        request.endpoint,
+        request.client_id,
+        loopback.redirect_uri(),
+        request.scope,
+        request.audience,
+        &state,
+        &pkce,
+    );
     writeln!(
-        out,
-        "To sign in, open {} and enter the code {}",
-        code.verification_uri, code.user_code
+        prompt,
+        "To sign in, open this URL in your browser:\n\n  {url}\n"
     )
     .map_err(io)?;
-    if let Some(complete) = &code.verification_uri_complete {
-        writeln!(out, "(or open {complete})").map_err(io)?;
+    prompt.flush().map_err(io)?;
+    if options.open_browser && !browser::open_browser(&url) {
+        writeln!(
+            prompt,
+            "(m4 could not open a browser here; open the URL yourself.)"
+        )
+        .map_err(io)?;
     }
-    out.flush().map_err(io)?;
-    let tokens = poll_for_tokens(
-        &agent,
-        &token_endpoint,
-        &client_id,
+    writeln!(
+        prompt,
+        "Waiting up to {} s for the browser to come back to {} ...",
+        options.wait.as_secs(),
+        loopback.redirect_uri()
+    )
+    .map_err(io)?;
+    prompt.flush().map_err(io)?;
+    let code = loopback.wait_for_code(&state, request.issuer, options.wait)?;
+    Ok(browser::exchange_code(
+        agent,
+        request.token_endpoint,
+        request.client_id,
         &code,
-        &mut std::thread::sleep,
-        &Instant::now,
-    )?;
+        loopback.redirect_uri(),
+        &pkce.verifier,
+        request.audience,
+    )?)
+}
+
+/// Validates the new access token as `m4 serve` would and stores the sign-in, the
+/// same way whichever flow produced `tokens`; says who and where on `out`.
+fn keep(
+    out: &mut dyn Write,
+    config: &AuthConfig,
+    client_id: String,
+    tokens: &Tokens,
+) -> Result<(), AuthError> {
+    let io = |e: std::io::Error| AuthError::SignInAgain(format!("could not print: {e}"));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let checker = Authenticator::new(config.clone(), Arc::clone(&clock));
     checker.start_per_request()?;
@@ -349,7 +517,7 @@ pub fn revoke(
     }
 }
 
-fn tokens(endpoint: &Url, body: &Value) -> Result<Tokens, LoginError> {
+pub(super) fn tokens(endpoint: &Url, body: &Value) -> Result<Tokens, LoginError> {
     let text = |name: &str| body.get(name).and_then(Value::as_str);
     Ok(Tokens {
         access_token: Secret::new(text("access_token").ok_or_else(|| LoginError::Request {
@@ -369,7 +537,7 @@ fn tokens(endpoint: &Url, body: &Value) -> Result<Tokens, LoginError> {
 /// description)))` for an OAuth error response (RFC 6749 §5.2), `Err` when there is
 /// no usable answer.
 #[allow(clippy::type_complexity)]
-fn post_form(
+pub(super) fn post_form(
     agent: &ureq::Agent,
     endpoint: &Url,
     form: &[(&str, &str)],

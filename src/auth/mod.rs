@@ -32,13 +32,15 @@
 //! - [`rate_limit`]: per-`sub` fixed windows, LRU-bounded.
 //! - [`client_credentials`]: where the configured token comes from.
 //! - [`login`]: `m4 auth login`'s protocol steps (device flow, refresh, revocation).
-//! - [`store`]: where a sign-in is kept (so far: the user-only file fallback).
+//! - [`browser`]: `m4 auth login --browser`: authorization code + PKCE, loopback redirect.
+//! - [`store`]: where a sign-in is kept (the OS credential store, or the user-only file).
 //! - [`signed_in`]: the stored sign-in's access token, refreshed before it expires.
 //! - [`account`]: `m4 auth status` and `m4 auth logout`.
 //! - [`check`](mod@check): the `m4 auth check` report.
 //! - `testkeys` (tests and the `test-support` feature only): fixture keys and tokens.
 
 pub mod account;
+pub mod browser;
 pub mod check;
 pub mod client_credentials;
 pub mod clock;
@@ -146,7 +148,8 @@ pub enum AuthError {
         "could not obtain an access token from `{endpoint}` (client-credentials grant): {reason}; check `M4_OAUTH2_CLIENT_ID`, `M4_OAUTH2_CLIENT_SECRET` and `M4_OAUTH2_AUDIENCE`"
     )]
     TokenRequest { endpoint: String, reason: String },
-    #[error("{0}")]
+    // Transparent: `{0}` would print the message twice in `{:#}` (as itself and as its source).
+    #[error(transparent)]
     Login(#[from] login::LoginError),
     /// The stored sign-in can no longer give an access token.
     #[error("sign in again: run `m4 auth login` ({0})")]

@@ -141,17 +141,21 @@ impl KeyringStore {
     /// The store, when this machine's credential store accepts, returns and deletes
     /// a probe entry; otherwise why not.
     pub fn probe() -> Result<KeyringStore, String> {
+        own_session_keyring();
         let entry = keyring::Entry::new(KEYRING_SERVICE, "probe").map_err(|e| e.to_string())?;
-        entry.set_password("probe").map_err(|e| e.to_string())?;
-        let back = entry.get_password().map_err(|e| e.to_string())?;
+        let round_trip = entry
+            .set_password("probe")
+            .and_then(|()| entry.get_password());
+        // Also after a half-done probe: a leftover entry would refuse the next one.
         let _ = entry.delete_credential();
-        if back != "probe" {
+        if round_trip.map_err(|e| e.to_string())? != "probe" {
             return Err("it did not return what was stored".into());
         }
         Ok(KeyringStore)
     }
 
     fn entry(key: &SignInKey) -> Result<keyring::Entry, StoreError> {
+        own_session_keyring();
         keyring::Entry::new(KEYRING_SERVICE, &Self::user(key))
             .map_err(|e| keyring_error("open", key, e))
     }
@@ -166,6 +170,26 @@ impl KeyringStore {
             store_name(),
             Self::user(key)
         )
+    }
+}
+
+/// Linux: gives this thread a session keyring of its own when it has none (a
+/// container, CI job, cron or service without `pam_keyinit`), before `keyring`
+/// looks for one. Without it `keyring` takes the user's default session keyring for
+/// the entry, then asks for the persistent keyring linked to "the session keyring",
+/// which makes the kernel create a new anonymous session keyring; the entry, added
+/// to the first keyring, is then not possessed by the process, and its
+/// possessor-only permissions refuse the link into the persistent keyring (EACCES:
+/// the store never answers). With a session keyring of its own (what a desktop or
+/// SSH login already has; then this changes nothing), entries live in the user's
+/// persistent keyring, which outlives this process (not a reboot; it expires after
+/// `/proc/sys/kernel/keys/persistent_keyring_expiry` seconds unused, 3 days by
+/// default), and every later m4 finds them there.
+fn own_session_keyring() {
+    #[cfg(target_os = "linux")]
+    {
+        use linux_keyutils::{KeyRing, KeyRingIdentifier};
+        let _ = KeyRing::from_special_id(KeyRingIdentifier::Session, true);
     }
 }
 
@@ -467,6 +491,34 @@ mod tests {
         assert!(store.delete(&key).unwrap());
         assert!(store.load(&key).unwrap().is_none());
         assert!(!store.delete(&key).unwrap());
+    }
+
+    /// Where the kernel offers keyrings at all (not, say, under a seccomp profile that
+    /// blocks `keyctl`), the store answers, also in a process without a session
+    /// keyring of its own (CI, containers, services: see `own_session_keyring`).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_kernel_keyring_answers_wherever_the_kernel_offers_one() {
+        use linux_keyutils::{KeyRing, KeyRingIdentifier};
+        // A new thread, with the credentials the test harness started with.
+        let outcome = std::thread::spawn(|| {
+            KeyRing::from_special_id(KeyRingIdentifier::UserSession, false)
+                .map_err(|e| format!("{e:?}"))?;
+            Ok::<_, String>(KeyringStore::probe().map(|_| ()))
+        })
+        .join()
+        .unwrap();
+        match outcome {
+            Err(reason) => {
+                let _ = std::io::stderr().write_all(
+                    format!("SKIPPED: the kernel offers no keyring here ({reason})\n").as_bytes(),
+                );
+            }
+            Ok(probe) => assert!(
+                probe.is_ok(),
+                "the kernel keyring is there, yet m4's store does not answer: {probe:?}"
+            ),
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 // (audience) the client asks for. Keys come from tests/fixtures/auth/*.pem, so the
 // Rust tests know which key signed what; rotating keys = restarting with another set.
 //
-//   node tests/oidc/provider.mjs [--port N] [--keys rsa-a,ec-a]
+//   node tests/oidc/provider.mjs [--port N] [--keys rsa-a,ec-a] [--no-device-flow]
 //
 // Prints `listening <issuer>` on stdout once it accepts connections; stops on SIGTERM.
 //
@@ -14,9 +14,12 @@
 //   m4-es256   scope read:mimic-data, ES256, tokens live 600 s
 //   m4-noscope scope other:scope only (no read:mimic-data), RS256
 //   m4-short   scope read:mimic-data, RS256, tokens live 4 s (expiry and renewal tests)
-//   m4-cli     public client (no secret) for `m4 auth login`: the device flow with
-//              refresh tokens, RS256, tokens live 600 s. Sign-in and consent use the
-//              provider's development pages (any login, any password).
+//   m4-cli     public client (no secret) for `m4 auth login`: the device flow, and the
+//              authorization code with PKCE (S256, required) redirected to
+//              http://127.0.0.1/callback on any port (a native client, RFC 8252 §7.3),
+//              with refresh tokens, RS256, tokens live 600 s. Sign-in and consent use
+//              the provider's development pages (any login, any password).
+//              `--no-device-flow` turns the device flow off (a provider without it).
 //   m4-cli-short  the same, tokens live 8 s (a signed-in session across lifetimes)
 
 import { createPrivateKey } from 'node:crypto';
@@ -49,6 +52,7 @@ const publicClients = [
 ];
 const byId = new Map([...clients, ...publicClients].map((c) => [c.id, c]));
 
+const deviceFlow = !args.includes('--no-device-flow');
 const port = Number(option('port', '0'));
 const server = (await import('node:http')).createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -68,16 +72,23 @@ const provider = new Provider(issuer, {
     ...publicClients.map((c) => ({
       client_id: c.id,
       token_endpoint_auth_method: 'none',
-      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-      response_types: [],
-      redirect_uris: [],
+      application_type: 'native',
+      grant_types: [
+        ...(deviceFlow ? ['urn:ietf:params:oauth:grant-type:device_code'] : []),
+        'authorization_code',
+        'refresh_token',
+      ],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
       scope: c.scope,
     })),
   ],
   scopes: ['openid', 'offline_access', 'read:mimic-data', 'other:scope'],
+  // Public clients must use PKCE with S256 (oidc-provider's default for them; said here).
+  pkce: { required: () => true },
   features: {
     devInteractions: { enabled: true },
-    deviceFlow: { enabled: true },
+    deviceFlow: { enabled: deviceFlow },
     revocation: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
@@ -98,6 +109,22 @@ const provider = new Provider(issuer, {
   },
 });
 provider.proxy = false;
+// oidc-provider follows OpenID Connect Core §11 to the letter and drops `offline_access`
+// from an authorization request without `prompt=consent`. Auth0, Okta, Keycloak and
+// Entra ID issue the refresh token without it, and m4 does not send it (it would force
+// a consent screen, or an admin-approval request in Entra ID, at every sign-in), so
+// this provider behaves like them: such a request is handled as if it had asked for
+// consent (the consent page is shown, then the grant includes `offline_access`).
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/auth') {
+    const query = new URLSearchParams(ctx.querystring);
+    if ((query.get('scope') || '').split(' ').includes('offline_access') && !query.has('prompt')) {
+      query.set('prompt', 'consent');
+      ctx.querystring = query.toString();
+    }
+  }
+  await next();
+});
 server.on('request', provider.callback());
 
 process.stdout.write(`listening ${issuer}\n`);
