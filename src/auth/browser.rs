@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::config::Secret;
+use super::discovery::audience_parameters;
 use super::login::{LoginError, Tokens, post_form, tokens};
 
 /// How long `m4 auth login --browser` waits for the browser by default, in seconds.
@@ -97,9 +98,10 @@ pub fn authorization_url(
         .append_pair("scope", scope)
         .append_pair("state", state)
         .append_pair("code_challenge", &pkce.challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("resource", audience)
-        .append_pair("audience", audience);
+        .append_pair("code_challenge_method", "S256");
+    for name in audience_parameters(endpoint) {
+        url.query_pairs_mut().append_pair(name, audience);
+    }
     url
 }
 
@@ -115,14 +117,18 @@ pub fn exchange_code(
     verifier: &Secret,
     audience: &str,
 ) -> Result<Tokens, LoginError> {
-    let form = [
+    let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code.expose()),
         ("redirect_uri", redirect_uri.as_str()),
         ("client_id", client_id),
         ("code_verifier", verifier.expose()),
-        ("resource", audience),
     ];
+    form.extend(
+        audience_parameters(token_endpoint)
+            .iter()
+            .map(|name| (*name, audience)),
+    );
     match post_form(agent, token_endpoint, &form)? {
         Ok(body) => tokens(token_endpoint, &body),
         Err((error, description)) => Err(LoginError::Refused {

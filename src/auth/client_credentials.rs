@@ -17,6 +17,7 @@ use url::Url;
 use super::AuthError;
 use super::clock::Clock;
 use super::config::{ClientCredentials, Secret};
+use super::discovery::audience_parameters;
 
 /// Renew this long before expiry at most (or at half the lifetime for short tokens).
 const RENEW_MARGIN: Duration = Duration::from_secs(60);
@@ -124,10 +125,11 @@ impl ClientCredentialsSource {
         if !self.scope.is_empty() {
             form.push(("scope", &self.scope));
         }
-        // RFC 8707 says `resource`; Auth0 and some others read `audience` instead.
-        // Providers ignore the parameter they do not know.
-        form.push(("resource", &self.resource));
-        form.push(("audience", &self.resource));
+        form.extend(
+            audience_parameters(&self.endpoint)
+                .iter()
+                .map(|name| (*name, self.resource.as_str())),
+        );
         let response = self
             .agent
             .post(self.endpoint.as_str())

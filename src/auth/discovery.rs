@@ -23,6 +23,28 @@ pub const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 /// normalisation or a trailing slash; a chain longer than this is a misconfiguration).
 pub const MAX_REDIRECTS: usize = 5;
 
+/// The form parameters a request to `endpoint` names the token's API (its audience)
+/// under: RFC 8707's `resource`, and `audience`, which Auth0 reads instead (providers
+/// ignore the one they do not know). Entra ID's v2.0 endpoints are the exception:
+/// they refuse `resource` outright (AADSTS901002) and take the API from the scope
+/// (`api://<app>/<scope>`), so nothing is sent there.
+pub fn audience_parameters(endpoint: &Url) -> &'static [&'static str] {
+    const ENTRA_HOSTS: [&str; 4] = [
+        "login.microsoftonline.com",
+        "login.microsoftonline.us",
+        "login.partner.microsoftonline.cn",
+        "login.chinacloudapi.cn",
+    ];
+    let entra = endpoint
+        .host_str()
+        .is_some_and(|host| ENTRA_HOSTS.contains(&host.to_ascii_lowercase().as_str()));
+    if entra && endpoint.path().contains("/oauth2/v2.0/") {
+        &[]
+    } else {
+        &["resource", "audience"]
+    }
+}
+
 /// What OpenID discovery told us.
 #[derive(Debug, Clone)]
 pub struct Discovery {
@@ -205,6 +227,30 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_audience_is_named_for_every_provider_but_entra_v2_which_refuses_resource() {
+        for endpoint in [
+            "https://tenant.auth0.com/oauth/token",
+            "https://dev-1.okta.com/oauth2/default/v1/token",
+            "https://kc.example/realms/r/protocol/openid-connect/token",
+            "https://login.microsoftonline.com/tid/oauth2/token",
+            "http://127.0.0.1:4000/token",
+        ] {
+            assert_eq!(
+                audience_parameters(&url(endpoint)),
+                ["resource", "audience"],
+                "{endpoint}"
+            );
+        }
+        for endpoint in [
+            "https://login.microsoftonline.com/tid/oauth2/v2.0/token",
+            "https://LOGIN.microsoftonline.com/tid/oauth2/v2.0/devicecode",
+            "https://login.microsoftonline.us/tid/oauth2/v2.0/authorize",
+        ] {
+            assert!(audience_parameters(&url(endpoint)).is_empty(), "{endpoint}");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use url::Url;
 
 use super::clock::{Clock, SystemClock};
 use super::config::{AuthConfig, Secret};
-use super::discovery::{discover, http_agent, require_secure};
+use super::discovery::{audience_parameters, discover, http_agent, require_secure};
 use super::jwks::MAX_DOCUMENT_BYTES;
 use super::store::{SignInKey, StoredSignIn};
 use super::{AuthError, Authenticator};
@@ -367,7 +367,7 @@ fn keep(
 }
 
 /// Asks `endpoint` for a device code for the public client `client_id`, `scope` and
-/// the `audience` (sent as RFC 8707 `resource` and as Auth0's `audience`).
+/// the `audience` (named as [`audience_parameters`] says).
 pub fn request_device_code(
     agent: &ureq::Agent,
     endpoint: &Url,
@@ -375,12 +375,12 @@ pub fn request_device_code(
     scope: &str,
     audience: &str,
 ) -> Result<DeviceCode, LoginError> {
-    let form = [
-        ("client_id", client_id),
-        ("scope", scope),
-        ("resource", audience),
-        ("audience", audience),
-    ];
+    let mut form = vec![("client_id", client_id), ("scope", scope)];
+    form.extend(
+        audience_parameters(endpoint)
+            .iter()
+            .map(|name| (*name, audience)),
+    );
     let body =
         post_form(agent, endpoint, &form)?.map_err(|(error, description)| LoginError::Refused {
             endpoint: endpoint.to_string(),
@@ -471,12 +471,16 @@ pub fn refresh(
     refresh_token: &Secret,
     audience: &str,
 ) -> Result<Tokens, LoginError> {
-    let form = [
+    let mut form = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.expose()),
         ("client_id", client_id),
-        ("resource", audience),
     ];
+    form.extend(
+        audience_parameters(token_endpoint)
+            .iter()
+            .map(|name| (*name, audience)),
+    );
     match post_form(agent, token_endpoint, &form)? {
         Ok(body) => {
             let mut tokens = tokens(token_endpoint, &body)?;
