@@ -29,6 +29,30 @@ pub const MAX_REDIRECTS: usize = 5;
 /// they refuse `resource` outright (AADSTS901002) and take the API from the scope
 /// (`api://<app>/<scope>`), so nothing is sent there.
 pub fn audience_parameters(endpoint: &Url) -> &'static [&'static str] {
+    if is_entra_v2(endpoint) {
+        &[]
+    } else {
+        &["resource", "audience"]
+    }
+}
+
+/// A required `scope` as a request to `endpoint` must name it. Entra ID's v2.0
+/// endpoints know an API's scopes only by their full name, `<App ID URI>/<scope>`
+/// (`api://<app id>/read:mimic-data`), while the token's `scp` carries the short name
+/// that m4 checks; everywhere else the scope is asked for as it is checked.
+pub fn scope_request_name(endpoint: &Url, audience: &str, scope: &str) -> String {
+    const OPENID_SCOPES: [&str; 5] = ["openid", "offline_access", "profile", "email", "address"];
+    if !is_entra_v2(endpoint) || scope.contains("://") || OPENID_SCOPES.contains(&scope) {
+        return scope.to_string();
+    }
+    if audience.contains("://") {
+        format!("{}/{scope}", audience.trim_end_matches('/'))
+    } else {
+        format!("api://{audience}/{scope}")
+    }
+}
+
+fn is_entra_v2(endpoint: &Url) -> bool {
     const ENTRA_HOSTS: [&str; 4] = [
         "login.microsoftonline.com",
         "login.microsoftonline.us",
@@ -38,11 +62,7 @@ pub fn audience_parameters(endpoint: &Url) -> &'static [&'static str] {
     let entra = endpoint
         .host_str()
         .is_some_and(|host| ENTRA_HOSTS.contains(&host.to_ascii_lowercase().as_str()));
-    if entra && endpoint.path().contains("/oauth2/v2.0/") {
-        &[]
-    } else {
-        &["resource", "audience"]
-    }
+    entra && endpoint.path().contains("/oauth2/v2.0/")
 }
 
 /// What OpenID discovery told us.
@@ -251,6 +271,27 @@ mod tests {
         ] {
             assert!(audience_parameters(&url(endpoint)).is_empty(), "{endpoint}");
         }
+    }
+
+    #[test]
+    fn entra_v2_is_asked_for_a_scope_by_its_full_name_and_others_by_the_checked_one() {
+        let entra = url("https://login.microsoftonline.com/tid/oauth2/v2.0/token");
+        let okta = url("https://dev-1.okta.com/oauth2/default/v1/token");
+        assert_eq!(
+            scope_request_name(&entra, "6f1c0a4e-app", "read:mimic-data"),
+            "api://6f1c0a4e-app/read:mimic-data"
+        );
+        assert_eq!(
+            scope_request_name(&entra, "api://m4-api/", "read:mimic-data"),
+            "api://m4-api/read:mimic-data"
+        );
+        for kept in ["offline_access", "openid", "api://other/x"] {
+            assert_eq!(scope_request_name(&entra, "app", kept), kept);
+        }
+        assert_eq!(
+            scope_request_name(&okta, "api://m4", "read:mimic-data"),
+            "read:mimic-data"
+        );
     }
 
     #[test]

@@ -22,7 +22,9 @@ use url::Url;
 
 use super::clock::{Clock, SystemClock};
 use super::config::{AuthConfig, Secret};
-use super::discovery::{audience_parameters, discover, http_agent, require_secure};
+use super::discovery::{
+    audience_parameters, discover, http_agent, require_secure, scope_request_name,
+};
 use super::jwks::MAX_DOCUMENT_BYTES;
 use super::store::{SignInKey, StoredSignIn};
 use super::{AuthError, Authenticator};
@@ -195,7 +197,12 @@ pub fn sign_in(
             endpoint: super::discovery::discovery_url(&config.issuer),
             reason: "discovery names no `token_endpoint`".into(),
         })?;
-    let scope = requested_scopes(&config.required_scopes, found.scopes_supported.as_deref());
+    let required: Vec<String> = config
+        .required_scopes
+        .iter()
+        .map(|scope| scope_request_name(&token_endpoint, &config.audience, scope))
+        .collect();
+    let scope = requested_scopes(&required, found.scopes_supported.as_deref());
     let use_browser = match options.flow {
         Flow::Browser => true,
         Flow::Device => false,
