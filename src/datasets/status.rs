@@ -31,6 +31,16 @@ pub struct DatabaseInfo {
     pub built_at: String,
     pub m4_version: String,
     pub tables: Vec<TableInfo>,
+    /// The generator's scale, for a synthetic set built by an m4 that records it.
+    pub scale: Option<SyntheticScale>,
+}
+
+/// The row of `m4_meta.synthetic`: how large the generated set is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyntheticScale {
+    /// The factor of the default size (`m4 init synthetic --scale F`).
+    pub scale: f64,
+    pub patients: u64,
 }
 
 /// One row of `m4_meta.tables`.
@@ -76,7 +86,7 @@ fn one(data_dir: &Path, spec: &'static DatasetSpec) -> DatasetStatus {
     }
 }
 
-fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
+pub(super) fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
     let config = Config::default()
         .access_mode(AccessMode::ReadOnly)?
         .enable_external_access(false)?;
@@ -107,12 +117,26 @@ fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
             })
         })?
         .collect::<duckdb::Result<Vec<_>>>()?;
+    // Absent from real data sets and from synthetic ones built before m4 recorded it.
+    let scale = conn
+        .query_row(
+            "SELECT scale, patients FROM m4_meta.synthetic LIMIT 1",
+            [],
+            |row| {
+                Ok(SyntheticScale {
+                    scale: row.get(0)?,
+                    patients: row.get::<_, i64>(1)?.max(0) as u64,
+                })
+            },
+        )
+        .ok();
     Ok(DatabaseInfo {
         synthetic,
         source,
         built_at,
         m4_version,
         tables,
+        scale,
     })
 }
 
@@ -154,6 +178,19 @@ impl fmt::Display for DatasetStatus {
         };
         writeln!(f)?;
         writeln!(f, "  source: {}", info.source)?;
+        if let Some(scale) = info.scale {
+            let default = if scale.scale == 1.0 {
+                ", the default size".to_string()
+            } else {
+                format!("; `m4 init {name}` rebuilds the default size")
+            };
+            writeln!(
+                f,
+                "  scale: {} ({} patients{default})",
+                scale.scale,
+                thousands(scale.patients)
+            )?;
+        }
         writeln!(
             f,
             "  built: {} UTC by m4 {}",
