@@ -122,6 +122,8 @@ struct Build {
     wall_s: f64,
     cpu_s: Option<f64>,
     peak_rss_kib: Option<u64>,
+    /// Largest sampled `VmRSS` in each phase: generating files, loading tables, building concepts.
+    phase_rss_kib: [u64; 3],
     peak_disk_bytes: u64,
     database_bytes: u64,
 }
@@ -185,11 +187,18 @@ fn init(data_dir: &Path, scale: &str) -> Build {
     let started = Instant::now();
     let pid = child.id();
     let (mut peak_rss, mut cpu, mut peak_disk) = (None, None, 0);
+    let mut phase_rss = [0; 3];
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for m4 init") {
             break status;
         }
         peak_rss = proc_field(pid, "VmHWM:").or(peak_rss);
+        if let (Some(rss), Some(phase)) = (
+            proc_field(pid, "VmRSS:"),
+            phase(&fs::read_to_string(&log).unwrap_or_default()),
+        ) {
+            phase_rss[phase] = phase_rss[phase].max(rss);
+        }
         cpu = cpu_seconds(pid).or(cpu);
         peak_disk = peak_disk.max(folder_size(data_dir));
         std::thread::sleep(Duration::from_millis(200));
@@ -205,11 +214,26 @@ fn init(data_dir: &Path, scale: &str) -> Build {
     build.wall_s = wall_s;
     build.cpu_s = cpu;
     build.peak_rss_kib = peak_rss;
+    build.phase_rss_kib = phase_rss;
     build.peak_disk_bytes = peak_disk;
     build.database_bytes = fs::metadata(data_dir.join("synthetic.duckdb"))
         .map(|m| m.len())
         .unwrap_or(0);
     build
+}
+
+/// Which phase a build is in, from what it has printed so far: 0 generating the
+/// csv.gz files, 1 loading them, 2 building `mimiciv_derived`; `None` when finishing.
+fn phase(log: &str) -> Option<usize> {
+    if log.contains("\nderived: ") {
+        None
+    } else if log.contains("built mimiciv_derived.") {
+        Some(2)
+    } else if log.contains("\ngenerated ") {
+        Some(1)
+    } else {
+        Some(0)
+    }
 }
 
 /// Reads the figures `m4 init` prints on stderr.
@@ -422,10 +446,13 @@ fn print_build(b: &Build) {
         b.derived_rows
     );
     println!(
-        "  init peak RSS {}; peak disk {}; database {}",
+        "  init peak RSS {} (generate {}, load {}, derived {}); peak disk {}; database {}",
         b.peak_rss_kib
             .map(|k| mib(k as f64 * 1024.0))
             .unwrap_or_else(|| "-".into()),
+        mib(b.phase_rss_kib[0] as f64 * 1024.0),
+        mib(b.phase_rss_kib[1] as f64 * 1024.0),
+        mib(b.phase_rss_kib[2] as f64 * 1024.0),
         mib(b.peak_disk_bytes as f64),
         mib(b.database_bytes as f64)
     );
@@ -480,6 +507,14 @@ fn print_summary(builds: &[Build], queries: &[(&str, &str, Value)], latencies: &
             .map(|k| mib(k as f64 * 1024.0))
             .unwrap_or_else(|| "-".into())
     });
+    for (i, phase) in ["generating", "loading", "derived concepts"]
+        .iter()
+        .enumerate()
+    {
+        row(&format!("peak RSS while {phase}"), &|b| {
+            mib(b.phase_rss_kib[i] as f64 * 1024.0)
+        });
+    }
     row("peak disk during init", &|b| mib(b.peak_disk_bytes as f64));
     row("database size", &|b| mib(b.database_bytes as f64));
     println!();
