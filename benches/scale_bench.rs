@@ -12,9 +12,12 @@
 //! Run (sizes are scale factors; 600 is about 32 million chartevents rows):
 //!
 //! ```text
+//! cargo build --release --bench scale_bench
 //! M4_SCALE_BENCH_SIZES=20,120,600 M4_SCALE_BENCH_DIR=$HOME/.cache/m4-scale \
-//!     cargo bench --bench scale_bench
+//!     $(ls target/release/deps/scale_bench-* | grep -v '\.d$') --bench
 //! ```
+//!
+//! (Built with `--release` so that it reuses the compiled DuckDB; see `m4_bench`.)
 //!
 //! `M4_SCALE_BENCH_SIZES` defaults to `1,5,20` (a minute); `M4_SCALE_BENCH_DIR` to the
 //! system temporary folder; `M4_SCALE_BENCH_RUNS` (default 5) is the warm runs per query.
