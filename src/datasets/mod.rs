@@ -11,7 +11,8 @@
 //! - `checksum`: `SHA256SUMS.txt` parsing and file hashing.
 //! - `download`: resumable HTTP download of the open demo.
 //! - `load`: csv.gz files in PhysioNet's layout → a DuckDB file, built aside and renamed.
-//! - `synthetic`: a deterministic generator writing PhysioNet-layout files for `load`.
+//! - `synthetic`: a deterministic generator writing PhysioNet-layout files for `load`,
+//!   at any scale (`m4 init synthetic --scale F`), streaming one patient at a time.
 //! - `lock`: one build at a time per data set (`<name>.lock`), in unique build folders.
 //! - `status`: what `m4 status` reports, read from each database's `m4_meta` schema.
 //! - `progress`: progress on stderr (a bar on a terminal, plain lines otherwise).
@@ -19,7 +20,8 @@
 //!
 //! Every database m4 builds carries `m4_meta.dataset` (one row: name, synthetic,
 //! source, built_at, m4_version) and `m4_meta.tables` (one row per registry table,
-//! with `present` and `row_count`).
+//! with `present` and `row_count`); a synthetic set also `m4_meta.synthetic` (one row:
+//! scale, patients, seed).
 
 mod checksum;
 mod download;
