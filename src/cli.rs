@@ -55,6 +55,14 @@ pub enum Command {
         /// Rebuild only the `mimiciv_derived` concepts in the existing database.
         #[arg(long)]
         derived_only: bool,
+        /// synthetic only: generate F times the default size (100 patients), e.g. 0.5 or 100.
+        #[arg(
+            long,
+            value_name = "F",
+            conflicts_with = "derived_only",
+            allow_negative_numbers = true
+        )]
+        scale: Option<datasets::Scale>,
     },
     /// Show each data set: initialised or not, location, size, tables and rows.
     Status,
@@ -140,8 +148,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             src,
             no_derived,
             derived_only,
+            scale,
         } => {
             let spec = datasets::find(&dataset)?;
+            if scale.is_some() && spec.source != datasets::Source::Generated {
+                anyhow::bail!(
+                    "`--scale` applies only to the synthetic data set, not `{dataset}`\n\nhint: run `m4 init synthetic --scale F`, or drop `--scale`"
+                );
+            }
             init_logging("info");
             let options = datasets::InitOptions {
                 src,
@@ -149,6 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 download_idle: settings.download_idle,
                 no_derived,
                 derived_only,
+                scale: scale.unwrap_or_default(),
             };
             let report = datasets::init(&settings.data_dir, spec, &options)?;
             eprintln!("{report}");

@@ -353,29 +353,39 @@ fn synthetic_has_every_table_with_the_registry_columns_and_types() {
     );
 }
 
+/// Counts that are 0 when a synthetic set keeps MIMIC-IV's referential integrity and key uniqueness.
+pub(crate) const SYNTHETIC_INTEGRITY: &[&str] = &[
+    "SELECT count(*) FROM mimiciv_hosp.admissions a WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.patients p WHERE p.subject_id = a.subject_id)",
+    "SELECT count(*) FROM mimiciv_icu.icustays i WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = i.hadm_id AND a.subject_id = i.subject_id)",
+    "SELECT count(*) FROM mimiciv_hosp.labevents l WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = l.hadm_id AND a.subject_id = l.subject_id)",
+    "SELECT count(*) FROM mimiciv_hosp.labevents l WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.d_labitems d WHERE d.itemid = l.itemid)",
+    "SELECT count(*) FROM mimiciv_icu.chartevents c WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.icustays i WHERE i.stay_id = c.stay_id AND i.hadm_id = c.hadm_id AND i.subject_id = c.subject_id)",
+    "SELECT count(*) FROM mimiciv_icu.chartevents c WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.d_items d WHERE d.itemid = c.itemid)",
+    "SELECT count(*) FROM mimiciv_icu.chartevents c WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.caregiver g WHERE g.caregiver_id = c.caregiver_id)",
+    "SELECT count(*) FROM mimiciv_hosp.diagnoses_icd d WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = d.hadm_id AND a.subject_id = d.subject_id)",
+    "SELECT count(*) FROM mimiciv_hosp.diagnoses_icd d WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.d_icd_diagnoses c WHERE c.icd_code = d.icd_code AND c.icd_version = d.icd_version)",
+    "SELECT count(*) FROM mimiciv_hosp.prescriptions r WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = r.hadm_id AND a.subject_id = r.subject_id)",
+    "SELECT count(*) FROM mimiciv_hosp.admissions a WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.provider p WHERE p.provider_id = a.admit_provider_id)",
+    "SELECT count(*) FROM mimiciv_hosp.transfers t WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = t.hadm_id AND a.subject_id = t.subject_id)",
+    "SELECT count(*) FROM mimiciv_hosp.microbiologyevents m WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = m.hadm_id AND a.subject_id = m.subject_id)",
+    "SELECT count(*) FROM mimiciv_hosp.services s WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = s.hadm_id AND a.subject_id = s.subject_id)",
+    "SELECT count(*) FROM mimiciv_icu.inputevents e WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.icustays i WHERE i.stay_id = e.stay_id AND i.hadm_id = e.hadm_id)",
+    "SELECT count(*) FROM mimiciv_icu.outputevents e WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.icustays i WHERE i.stay_id = e.stay_id AND i.hadm_id = e.hadm_id)",
+    "SELECT count(*) FROM mimiciv_icu.procedureevents e WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.icustays i WHERE i.stay_id = e.stay_id AND i.hadm_id = e.hadm_id)",
+    // Keys are unique where MIMIC's are.
+    "SELECT count(*) - count(DISTINCT subject_id) FROM mimiciv_hosp.patients",
+    "SELECT count(*) - count(DISTINCT transfer_id) FROM mimiciv_hosp.transfers",
+    "SELECT count(*) - count(DISTINCT pharmacy_id) FROM mimiciv_hosp.prescriptions",
+    "SELECT count(*) - count(DISTINCT microevent_id) FROM mimiciv_hosp.microbiologyevents",
+    "SELECT count(*) - count(DISTINCT hadm_id) FROM mimiciv_hosp.admissions",
+    "SELECT count(*) - count(DISTINCT stay_id) FROM mimiciv_icu.icustays",
+    "SELECT count(*) - count(DISTINCT labevent_id) FROM mimiciv_hosp.labevents",
+];
+
 #[test]
 fn synthetic_keeps_referential_integrity() {
     let conn = open_read_only(&synthetic().database);
-    let orphans = [
-        "SELECT count(*) FROM mimiciv_hosp.admissions a WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.patients p WHERE p.subject_id = a.subject_id)",
-        "SELECT count(*) FROM mimiciv_icu.icustays i WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = i.hadm_id AND a.subject_id = i.subject_id)",
-        "SELECT count(*) FROM mimiciv_hosp.labevents l WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = l.hadm_id AND a.subject_id = l.subject_id)",
-        "SELECT count(*) FROM mimiciv_hosp.labevents l WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.d_labitems d WHERE d.itemid = l.itemid)",
-        "SELECT count(*) FROM mimiciv_icu.chartevents c WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.icustays i WHERE i.stay_id = c.stay_id AND i.hadm_id = c.hadm_id AND i.subject_id = c.subject_id)",
-        "SELECT count(*) FROM mimiciv_icu.chartevents c WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.d_items d WHERE d.itemid = c.itemid)",
-        "SELECT count(*) FROM mimiciv_icu.chartevents c WHERE NOT EXISTS (SELECT 1 FROM mimiciv_icu.caregiver g WHERE g.caregiver_id = c.caregiver_id)",
-        "SELECT count(*) FROM mimiciv_hosp.diagnoses_icd d WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = d.hadm_id AND a.subject_id = d.subject_id)",
-        "SELECT count(*) FROM mimiciv_hosp.diagnoses_icd d WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.d_icd_diagnoses c WHERE c.icd_code = d.icd_code AND c.icd_version = d.icd_version)",
-        "SELECT count(*) FROM mimiciv_hosp.prescriptions r WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = r.hadm_id AND a.subject_id = r.subject_id)",
-        "SELECT count(*) FROM mimiciv_hosp.admissions a WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.provider p WHERE p.provider_id = a.admit_provider_id)",
-        "SELECT count(*) FROM mimiciv_hosp.transfers t WHERE NOT EXISTS (SELECT 1 FROM mimiciv_hosp.admissions a WHERE a.hadm_id = t.hadm_id AND a.subject_id = t.subject_id)",
-        // Keys are unique where MIMIC's are.
-        "SELECT count(*) - count(DISTINCT subject_id) FROM mimiciv_hosp.patients",
-        "SELECT count(*) - count(DISTINCT hadm_id) FROM mimiciv_hosp.admissions",
-        "SELECT count(*) - count(DISTINCT stay_id) FROM mimiciv_icu.icustays",
-        "SELECT count(*) - count(DISTINCT labevent_id) FROM mimiciv_hosp.labevents",
-    ];
-    for sql in orphans {
+    for sql in SYNTHETIC_INTEGRITY {
         assert_eq!(count(&conn, sql), 0, "{sql}");
     }
 }

@@ -11,3 +11,4 @@ mod doctor;
 mod install;
 mod mcp;
 mod safety;
+mod synthetic_scale;

@@ -39,6 +39,16 @@ pub(super) struct Source<'a> {
     pub verify: bool,
     /// Build the `mimiciv_derived` concepts after the tables (`m4 init --no-derived` skips it).
     pub derived: bool,
+    /// How the generator made the files, for the synthetic set: kept in `m4_meta.synthetic`.
+    pub generated: Option<Generated>,
+}
+
+/// The synthetic generator's settings for one build, as `m4 status` reports them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Generated {
+    pub scale: f64,
+    pub patients: u64,
+    pub seed: u64,
 }
 
 /// What a build produced.
@@ -491,6 +501,21 @@ fn write_metadata(
         conn.execute(
             "INSERT INTO m4_meta.tables VALUES (?, ?, ?, ?)",
             duckdb::params![table.schema(), table.name, !is_missing, rows],
+        )
+        .map_err(&fail)?;
+    }
+    if let Some(generated) = source.generated {
+        conn.execute_batch(
+            "CREATE TABLE m4_meta.synthetic (scale DOUBLE, patients BIGINT, seed VARCHAR);",
+        )
+        .map_err(&fail)?;
+        conn.execute(
+            "INSERT INTO m4_meta.synthetic VALUES (?, ?, ?)",
+            duckdb::params![
+                generated.scale,
+                generated.patients as i64,
+                format!("{:#x}", generated.seed)
+            ],
         )
         .map_err(&fail)?;
     }

@@ -33,6 +33,8 @@ pub struct DatabaseInfo {
     pub tables: Vec<TableInfo>,
     /// `m4_meta.derived`, when the concepts were built (`None` after `--no-derived`).
     pub derived: Option<Vec<DerivedInfo>>,
+    /// The generator's scale, for a synthetic set built by an m4 that records it.
+    pub scale: Option<SyntheticScale>,
 }
 
 /// One row of `m4_meta.derived`: a concept as the last build left it.
@@ -43,6 +45,14 @@ pub struct DerivedInfo {
     pub built: bool,
     /// Why it was not built (`skipped: needs ...`, `failed: ...`), or what it lacked.
     pub note: Option<String>,
+}
+
+/// The row of `m4_meta.synthetic`: how large the generated set is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyntheticScale {
+    /// The factor of the default size (`m4 init synthetic --scale F`).
+    pub scale: f64,
+    pub patients: u64,
 }
 
 /// One row of `m4_meta.tables`.
@@ -88,7 +98,7 @@ fn one(data_dir: &Path, spec: &'static DatasetSpec) -> DatasetStatus {
     }
 }
 
-fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
+pub(super) fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
     let config = Config::default()
         .access_mode(AccessMode::ReadOnly)?
         .enable_external_access(false)?;
@@ -140,6 +150,19 @@ fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
     } else {
         None
     };
+    // Absent from real data sets and from synthetic ones built before m4 recorded it.
+    let scale = conn
+        .query_row(
+            "SELECT scale, patients FROM m4_meta.synthetic LIMIT 1",
+            [],
+            |row| {
+                Ok(SyntheticScale {
+                    scale: row.get(0)?,
+                    patients: row.get::<_, i64>(1)?.max(0) as u64,
+                })
+            },
+        )
+        .ok();
     Ok(DatabaseInfo {
         synthetic,
         source,
@@ -147,6 +170,7 @@ fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
         m4_version,
         tables,
         derived,
+        scale,
     })
 }
 
@@ -188,6 +212,19 @@ impl fmt::Display for DatasetStatus {
         };
         writeln!(f)?;
         writeln!(f, "  source: {}", info.source)?;
+        if let Some(scale) = info.scale {
+            let default = if scale.scale == 1.0 {
+                ", the default size".to_string()
+            } else {
+                format!("; `m4 init {name}` rebuilds the default size")
+            };
+            writeln!(
+                f,
+                "  scale: {} ({} patients{default})",
+                scale.scale,
+                thousands(scale.patients)
+            )?;
+        }
         writeln!(
             f,
             "  built: {} UTC by m4 {}",
