@@ -62,6 +62,14 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     config::M4_OAUTH2_CREDENTIAL_STORE,
     config::M4_OAUTH2_TOKEN,
     config::M4_MIMIC_DEMO_URL,
+    config::M4_BIGQUERY_PROJECT,
+    config::M4_BIGQUERY_DATA_PROJECT,
+    config::M4_BIGQUERY_VERSION,
+    config::M4_BIGQUERY_DATASETS,
+    config::M4_BIGQUERY_LOCATION,
+    config::M4_BIGQUERY_MAX_BYTES_BILLED,
+    config::M4_BIGQUERY_API_URL,
+    config::M4_BIGQUERY_CREDENTIALS,
 ];
 
 /// Values never shown, in text or JSON.

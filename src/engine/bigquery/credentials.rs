@@ -71,7 +71,7 @@ impl Credentials {
     /// What kind of credentials these are, for messages (no secrets).
     pub fn kind(&self) -> String {
         match self {
-            Credentials::None => "no credentials (M4_BIGQUERY_CREDENTIALS=none)".into(),
+            Credentials::None => "no credentials".into(),
             Credentials::AuthorizedUser { .. } => "a user's credentials (authorized_user)".into(),
             Credentials::ServiceAccount { client_email, .. } => {
                 format!("service account {client_email}")

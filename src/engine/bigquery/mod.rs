@@ -132,7 +132,7 @@ impl BigQueryEngine {
         let found = match &options.credentials {
             CredentialMode::None => credentials::Found {
                 credentials: credentials::Credentials::None,
-                origin: "no credentials (M4_BIGQUERY_CREDENTIALS=none)".into(),
+                origin: "M4_BIGQUERY_CREDENTIALS=none".into(),
             },
             CredentialMode::Adc(env) => {
                 credentials::discover(env).map_err(|e| QueryError::Access {
