@@ -31,7 +31,8 @@ use crate::engine::{Canceller, Engine, Limits, QueryError, QueryResult, ToolQuer
 
 pub use errors::ToolError;
 
-/// What every result from the BigQuery data set starts with: the dialect it speaks.
+/// What the model is told about the BigQuery data set's dialect (in the instructions
+/// when it is the default, and in refusals).
 pub const BIGQUERY_NOTE: &str = "[data set: mimic-iv-bigquery — Google BigQuery: write GoogleSQL, not DuckDB SQL. Identifiers in `backticks` (\"x\" is a string), DATETIME_DIFF(end, start, HOUR), DATE_DIFF, COUNTIF(...), SAFE_CAST(x AS INT64), APPROX_QUANTILES(x, 100)[OFFSET(50)], arr[OFFSET(0)], REGEXP_CONTAINS(x, r'...'); MIMIC times are DATETIME. Table names as usual (mimiciv_hosp.patients): m4 maps them. BigQuery bills every column read over the whole table: select only the columns you need.]";
 
 /// Everything the server is built from, parsed once at the edge (flags + environment).
@@ -238,7 +239,10 @@ impl M4Server {
                         output.text
                     )
                 } else if spec.remote() {
-                    format!("{BIGQUERY_NOTE}\n\n{}", output.text)
+                    format!(
+                        "[data set: mimic-iv-bigquery — Google BigQuery: write GoogleSQL, not DuckDB SQL]\n\n{}",
+                        output.text
+                    )
                 } else {
                     output.text
                 };

@@ -123,7 +123,7 @@ impl Shared {
 pub struct BigQueryEngine {
     id: EngineId,
     shared: Arc<Shared>,
-    catalog: catalog::Catalog,
+    catalog: Arc<catalog::Catalog>,
 }
 
 impl BigQueryEngine {
@@ -148,7 +148,7 @@ impl BigQueryEngine {
                 api,
                 options,
             }),
-            catalog: catalog::Catalog::default(),
+            catalog: Arc::new(catalog::Catalog::default()),
         })
     }
 
@@ -174,7 +174,7 @@ impl BigQueryEngine {
         BigQuerySession {
             engine: self.id,
             shared: Arc::clone(&self.shared),
-            catalog_tables: None,
+            catalog: Arc::clone(&self.catalog),
             canceller,
             slot,
             checked: None,
@@ -217,10 +217,7 @@ impl Engine for BigQueryEngine {
     }
 
     fn begin(&self) -> Result<Box<dyn Session>, QueryError> {
-        let mut session = self.session();
-        // Previews need the table's schema; the catalog is cached, so this is cheap.
-        session.catalog_tables = Some(self.catalog.tables(&self.shared).unwrap_or_default());
-        Ok(Box::new(session))
+        Ok(Box::new(self.session()))
     }
 
     fn search_items(&self, query: &str, _limit: usize) -> Result<Vec<ItemMatch>, QueryError> {
@@ -237,8 +234,8 @@ impl Engine for BigQueryEngine {
 struct BigQuerySession {
     engine: EngineId,
     shared: Arc<Shared>,
-    /// The catalog when the session began, for previews.
-    catalog_tables: Option<Vec<catalog::TableMeta>>,
+    /// The engine's catalog, for previews.
+    catalog: Arc<catalog::Catalog>,
     canceller: Canceller,
     slot: jobs::JobSlot,
     /// The text this session's dry run accepted.
@@ -299,11 +296,10 @@ impl Session for BigQuerySession {
             && let Some((schema, table)) = sql::preview_target(query.sql())
         {
             let meta = self
-                .catalog_tables
-                .iter()
-                .flatten()
-                .find(|t| t.summary.schema == schema && t.summary.table == table)
-                .cloned();
+                .catalog
+                .tables(&self.shared)?
+                .into_iter()
+                .find(|t| t.summary.schema == schema && t.summary.table == table);
             let meta = match meta {
                 Some(meta) => meta,
                 None => {
