@@ -354,7 +354,7 @@ fn tables_outside_the_mimic_datasets_and_non_selects_are_refused_by_the_dry_run(
     );
     let drop = query(&mut child, "DROP TABLE x");
     assert!(
-        tool_text(&drop).contains("DROP_TABLE statement"),
+        tool_text(&drop).contains("statement type DROP_TABLE"),
         "{}",
         tool_text(&drop)
     );

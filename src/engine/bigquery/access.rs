@@ -83,23 +83,27 @@ pub fn check_access(options: &Options) -> AccessReport {
     ) {
         return report;
     }
-    let tables = engine.tables();
-    let tables_ok = report.push(
-        "MIMIC-IV datasets",
-        tables
-            .map(|tables| {
-                let mut per: Vec<String> = Vec::new();
-                for (canonical, dataset) in &options.datasets {
-                    let n = tables.iter().filter(|t| &t.schema == canonical).count();
-                    per.push(format!(
-                        "{canonical} = {}.{dataset} ({n} tables)",
-                        options.data_project
-                    ));
-                }
-                per.join(", ")
-            })
-            .map_err(|e| e.to_string()),
-    );
+    let tables = engine.tables().map_err(|e| e.to_string()).and_then(|tables| {
+        let mut per: Vec<String> = Vec::new();
+        let mut empty: Vec<String> = Vec::new();
+        for (canonical, dataset) in &options.datasets {
+            let n = tables.iter().filter(|t| &t.schema == canonical).count();
+            let name = format!("{}.{dataset}", options.data_project);
+            if n == 0 && canonical != "mimiciv_derived" {
+                empty.push(format!("`{name}`"));
+            }
+            per.push(format!("{canonical} = {name} ({n} tables)"));
+        }
+        if empty.is_empty() {
+            Ok(per.join(", "))
+        } else {
+            Err(format!(
+                "no tables found in {} (the dataset does not exist, or this Google account cannot see it)\n\nhint: check M4_BIGQUERY_VERSION (or M4_BIGQUERY_DATASETS) and M4_BIGQUERY_DATA_PROJECT; PhysioNet grants BigQuery access per MIMIC-IV version (\"Request access using Google BigQuery\" on the version's project page)",
+                empty.join(", ")
+            ))
+        }
+    });
+    let tables_ok = report.push("MIMIC-IV datasets", tables);
     if options.billing_project.trim().is_empty() {
         report.push(
             "billing project",

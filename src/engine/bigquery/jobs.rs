@@ -114,7 +114,7 @@ pub(super) fn judge(shared: &Shared, dry: &DryRun) -> Result<(), QueryError> {
         let reason = match dry.statement_type.as_str() {
             "" => "BigQuery's dry run did not say what kind of statement this is".to_string(),
             "SCRIPT" => "BigQuery reads it as a script (several statements, DECLARE, or a temporary function)".to_string(),
-            other => format!("BigQuery reads it as a {other} statement"),
+            other => format!("BigQuery reads it as statement type {other}, not SELECT"),
         };
         return Err(QueryError::Refused {
             reason,
