@@ -1,5 +1,5 @@
-//! Engines: what serves a data set's SQL. Today a read-only DuckDB file
-//! ([`duckdb`]); next, BigQuery. Everything above this module talks to the
+//! Engines: what serves a data set's SQL: a read-only DuckDB file ([`duckdb`]),
+//! or MIMIC-IV where PhysioNet hosts it on Google BigQuery ([`bigquery`]). Everything above this module talks to the
 //! [`Engine`] and [`Session`] traits and the engine-neutral types here, and never
 //! names an engine's own types or dialect.
 //!

@@ -511,3 +511,37 @@ fn init_status_and_config_know_the_bigquery_data_set() {
     assert_eq!(entry_env["M4_DATASET"], json!("mimic-iv-bigquery"));
     assert_eq!(entry_env["M4_BIGQUERY_PROJECT"], json!("m4-test"));
 }
+
+#[test]
+fn search_items_finds_the_same_codes_on_bigquery() {
+    let Some((mut duck, mut bq, _)) = servers("search_items_finds_the_same_codes_on_bigquery", &[])
+    else {
+        return;
+    };
+    for (query, id) in [
+        ("hr", "220045"),
+        ("heart rate", "220045"),
+        ("creatinine", "50912"),
+        ("map", "220052"),
+    ] {
+        let ids = |v: &Value| -> Vec<String> {
+            v["structuredContent"]["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|i| i["id"].as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        let b = bq.call_tool("search_items", json!({"query": query, "limit": 10}));
+        assert!(!is_tool_error(&b), "{query}: {}", tool_text(&b));
+        let d = duck.call_tool("search_items", json!({"query": query, "limit": 10}));
+        assert!(ids(&b).contains(&id.to_string()), "{query}: {:?}", ids(&b));
+        assert!(
+            ids(&d).contains(&id.to_string()),
+            "{query} on DuckDB: {:?}",
+            ids(&d)
+        );
+        // Usage counts are not computed on BigQuery (they would scan the event tables).
+        assert!(b["structuredContent"]["items"][0]["rows"].is_null());
+    }
+}

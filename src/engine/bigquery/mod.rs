@@ -11,6 +11,7 @@
 //! - `rows`: BigQuery's `f`/`v` values → result cells (the one place rows are built).
 //! - `catalog`: tables.list / tables.get (free), never INFORMATION_SCHEMA.
 //! - `sql`: the convenience tools' GoogleSQL with named parameters.
+//! - `search`: `search_items` over the five dictionaries in one GoogleSQL query.
 //! - `access`: `m4 init mimic-iv-bigquery`'s checks.
 //!
 //! # The wall
@@ -30,6 +31,7 @@ mod errors;
 mod jobs;
 pub mod rewrite;
 mod rows;
+mod search;
 mod sql;
 
 use std::sync::{Arc, Mutex};
@@ -220,13 +222,26 @@ impl Engine for BigQueryEngine {
         Ok(Box::new(self.session()))
     }
 
-    fn search_items(&self, query: &str, _limit: usize) -> Result<Vec<ItemMatch>, QueryError> {
-        Err(QueryError::Sql {
-            message: format!(
-                "search_items is not available on the BigQuery data set yet. Search the dictionaries with execute_query instead, e.g. SELECT itemid, label, category, unitname FROM mimiciv_icu.d_items WHERE LOWER(label) LIKE '%{}%' (and mimiciv_hosp.d_labitems for lab tests).",
-                query.trim().to_lowercase().replace(['\'', '\\', '%'], "")
-            ),
-        })
+    fn search_items(&self, query: &str, limit: usize) -> Result<Vec<ItemMatch>, QueryError> {
+        let Some(params) = search::params(query, limit) else {
+            return Ok(Vec::new());
+        };
+        let sql = rewrite::rewrite(search::SEARCH_SQL, &self.shared.names);
+        let limits = Limits {
+            max_rows: limit.clamp(1, 500),
+            max_bytes: usize::MAX / 2,
+            timeout: self.shared.options.timeout,
+        };
+        // Through the session like any query: dry-run first, then one job.
+        let query = CheckedQuery::new(self.id, sql, params);
+        let result = Box::new(self.session()).run(&query, &limits)?;
+        Ok(search::matches(
+            result
+                .rows
+                .into_iter()
+                .map(|row| row.into_iter().map(super::Cell::into_json).collect())
+                .collect(),
+        ))
     }
 }
 
