@@ -670,3 +670,47 @@ fn without_any_credentials_the_answer_says_how_to_sign_in() {
     );
     assert!(mock.requests().is_empty());
 }
+
+#[test]
+fn a_token_is_renewed_before_it_expires_and_the_metadata_server_is_the_last_resort() {
+    // The metadata server of a Google Cloud machine, with a token that lives 2 s.
+    let mock = Mock::start(|r| {
+        if r.path == "/computeMetadata/v1/instance/service-accounts/default/token" {
+            if r.headers.get("metadata-flavor").map(String::as_str) != Some("Google") {
+                return (403, json!({"error": "missing Metadata-Flavor"}));
+            }
+            return (
+                200,
+                json!({"access_token": "issued-token", "expires_in": 2, "token_type": "Bearer"}),
+            );
+        }
+        if r.headers.get("authorization").map(String::as_str) != Some("Bearer issued-token") {
+            return (401, json!({"error": {"code": 401, "message": "no token"}}));
+        }
+        default_reply(r)
+    });
+    let empty = tempfile::tempdir().unwrap();
+    let host = format!("127.0.0.1:{}", mock.port);
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let url = mock.url();
+    let mut child = McpChild::spawn(
+        &dir,
+        &[
+            ("M4_DATASET", "mimic-iv-bigquery"),
+            ("M4_BIGQUERY_PROJECT", BILLING),
+            ("M4_BIGQUERY_API_URL", url.as_str()),
+            ("CLOUDSDK_CONFIG", empty.path().to_str().unwrap()),
+            ("GCE_METADATA_HOST", host.as_str()),
+        ],
+    );
+    child.initialize();
+    let first = query(&mut child, "SELECT 7");
+    assert!(!is_tool_error(&first), "{}", tool_text(&first));
+    let tokens = || mock.matching("GET", "/default/token").len();
+    assert_eq!(tokens(), 1, "one token for the whole first query");
+    // Past half its life (renewal comes a minute early, or at half a short life).
+    std::thread::sleep(Duration::from_millis(1200));
+    let second = query(&mut child, "SELECT 7");
+    assert!(!is_tool_error(&second), "{}", tool_text(&second));
+    assert_eq!(tokens(), 2, "renewed before it expired");
+}

@@ -366,7 +366,7 @@ pub(super) fn cancel(shared: &Shared, id: &str) {
     match shared.api.post(
         &path,
         &[("location", options.location.clone())],
-        &Value::Null,
+        &json!({}),
         deadline,
     ) {
         Ok(_) => tracing::info!(job = id, "BigQuery job cancelled"),
