@@ -29,7 +29,7 @@ pub struct Cli {
           value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 
-    /// Data set to use: mimic-iv-demo, mimic-iv or synthetic (default: the best one initialised).
+    /// Data set to use: mimic-iv-demo, mimic-iv, synthetic or mimic-iv-bigquery (default: the best one initialised).
     #[arg(long, global = true, env = config::M4_DATASET)]
     pub dataset: Option<String>,
 
@@ -44,7 +44,7 @@ pub enum Command {
     Serve,
     /// Download or load a data set and build its DuckDB database.
     Init {
-        /// mimic-iv-demo, mimic-iv or synthetic.
+        /// mimic-iv-demo, mimic-iv, synthetic, or mimic-iv-bigquery (checks BigQuery access; builds nothing).
         dataset: String,
         /// Load from this folder (PhysioNet's hosp/ and icu/ layout) instead of downloading.
         #[arg(long)]

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// Folder holding the data-set databases and downloads. Default: [`default_data_dir`].
 pub const M4_DATA_DIR: &str = "M4_DATA_DIR";
-/// Data set the server and `m4 query` use when none is named (`mimic-iv-demo`, `mimic-iv`, `synthetic`).
+/// Data set the server and `m4 query` use when none is named (`mimic-iv-demo`, `mimic-iv`, `synthetic`, `mimic-iv-bigquery`).
 pub const M4_DATASET: &str = "M4_DATASET";
 /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a `tracing` directive); `RUST_LOG` wins when both are set.
 pub const M4_LOG_LEVEL: &str = "M4_LOG_LEVEL";
