@@ -349,6 +349,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_query_checked_by_another_engine_never_reaches_bigquery() {
+        let engine = BigQueryEngine::open(Options {
+            // Nothing listens here: a request would fail with a transport error instead.
+            api_url: "http://127.0.0.1:9".into(),
+            billing_project: "p".into(),
+            data_project: "physionet-data".into(),
+            datasets: vec![("mimiciv_hosp".into(), "mimiciv_3_1_hosp".into())],
+            location: "US".into(),
+            max_bytes_billed: 1,
+            credentials: CredentialMode::None,
+            timeout: Duration::from_secs(1),
+        })
+        .unwrap();
+        let foreign = CheckedQuery::new(EngineId::fresh(), "SELECT 1".into(), Vec::new());
+        let limits = Limits {
+            max_rows: 10,
+            max_bytes: 1000,
+            timeout: Duration::from_secs(1),
+        };
+        let error = engine.begin().unwrap().run(&foreign, &limits).unwrap_err();
+        assert!(
+            matches!(&error, QueryError::Internal { message } if message.contains("another engine")),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn the_api_url_gets_the_rest_path_once() {
         let mut options = Options {
             api_url: "http://127.0.0.1:9050/".into(),
