@@ -29,7 +29,7 @@ pub struct Cli {
           value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     pub data_dir: Option<PathBuf>,
 
-    /// Data set to use: mimic-iv-demo, mimic-iv or synthetic (default: the best one initialised).
+    /// Data set to use: mimic-iv-demo, mimic-iv, synthetic or mimic-iv-bigquery (default: the best one initialised).
     #[arg(long, global = true, env = config::M4_DATASET)]
     pub dataset: Option<String>,
 
@@ -44,7 +44,7 @@ pub enum Command {
     Serve,
     /// Download or load a data set and build its DuckDB database.
     Init {
-        /// mimic-iv-demo, mimic-iv or synthetic.
+        /// mimic-iv-demo, mimic-iv, synthetic, or mimic-iv-bigquery (checks BigQuery access; builds nothing).
         dataset: String,
         /// Load from this folder (PhysioNet's hosp/ and icu/ layout) instead of downloading.
         #[arg(long)]
@@ -157,6 +157,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             init_logging("info");
+            if spec.remote() {
+                return check_bigquery(&settings);
+            }
             let options = datasets::InitOptions {
                 src,
                 base_url: settings.demo_url.clone(),
@@ -176,11 +179,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     writeln!(out)?;
                 }
                 writeln!(out, "{status}")?;
+                if status.spec.remote() {
+                    write!(out, "{}", bigquery_summary(&settings.bigquery))?;
+                }
             }
             Ok(())
         }
         Command::Query { sql } => run_query(&settings, &sql),
         Command::Config(mut args) => {
+            if let Some(spec) = settings
+                .dataset
+                .as_deref()
+                .and_then(|d| datasets::find(d.trim()).ok())
+                && spec.remote()
+            {
+                args.bigquery = bigquery_entry(&environment);
+                if !args
+                    .bigquery
+                    .iter()
+                    .any(|(k, _)| k == config::M4_BIGQUERY_PROJECT)
+                {
+                    eprintln!(
+                        "warning: M4_BIGQUERY_PROJECT is not set, so the entry names no billing project; run `M4_BIGQUERY_PROJECT=your-project m4 config ... --dataset {}` (or add it to the entry's env)",
+                        spec.name
+                    );
+                }
+            }
             args.dataset = settings.dataset;
             args.data_dir = chosen_data_dir;
             client_config::run(&args)
@@ -272,6 +296,72 @@ fn run_query(settings: &Settings, sql: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", rendered.text)?;
     Ok(())
+}
+
+/// `m4 init mimic-iv-bigquery`: checks access and says what to fix; downloads nothing.
+fn check_bigquery(settings: &Settings) -> anyhow::Result<()> {
+    let options = datasets::bigquery_options(&settings.bigquery, settings.query_timeout);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "mimic-iv-bigquery: MIMIC-IV {} on BigQuery, nothing to download; checking access",
+        settings.bigquery.version
+    )?;
+    write!(out, "{}", bigquery_summary(&settings.bigquery))?;
+    let report = crate::engine::bigquery::check_access(&options);
+    write!(out, "{report}")?;
+    anyhow::ensure!(
+        report.ok(),
+        "BigQuery access is not ready (see the FAIL lines above for what to fix)"
+    );
+    writeln!(
+        out,
+        "ready: serve it with `m4 --dataset mimic-iv-bigquery` or `m4 config claude --dataset mimic-iv-bigquery`"
+    )?;
+    Ok(())
+}
+
+/// The BigQuery settings in force, for `m4 status` and `m4 init`.
+fn bigquery_summary(b: &config::BigQuerySettings) -> String {
+    let datasets: Vec<String> = b
+        .datasets
+        .iter()
+        .map(|(canonical, d)| format!("{canonical} = {}.{d}", b.data_project))
+        .collect();
+    format!(
+        "  billing project: {}\n  datasets ({}): {}\n  cost cap per query: {} (M4_BIGQUERY_MAX_BYTES_BILLED)\n{}",
+        b.project
+            .as_deref()
+            .unwrap_or("not set (set M4_BIGQUERY_PROJECT to your Google Cloud project)"),
+        b.version,
+        datasets.join(", "),
+        crate::format::decimal_size(b.max_bytes_billed),
+        b.api_url
+            .as_deref()
+            .map(|u| format!("  API URL: {u}\n"))
+            .unwrap_or_default()
+    )
+}
+
+/// The `M4_BIGQUERY_*` variables set in the environment, for a client entry.
+fn bigquery_entry(environment: &impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    [
+        config::M4_BIGQUERY_PROJECT,
+        config::M4_BIGQUERY_DATA_PROJECT,
+        config::M4_BIGQUERY_VERSION,
+        config::M4_BIGQUERY_DATASETS,
+        config::M4_BIGQUERY_LOCATION,
+        config::M4_BIGQUERY_MAX_BYTES_BILLED,
+        config::M4_BIGQUERY_API_URL,
+        config::M4_BIGQUERY_CREDENTIALS,
+    ]
+    .iter()
+    .filter_map(|name| {
+        environment(name)
+            .filter(|v| !v.trim().is_empty() && !config::is_unfilled(v))
+            .map(|v| (name.to_string(), v.trim().to_string()))
+    })
+    .collect()
 }
 
 /// Logs go to stderr: stdout belongs to the MCP protocol. `RUST_LOG` wins over

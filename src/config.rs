@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// Folder holding the data-set databases and downloads. Default: [`default_data_dir`].
 pub const M4_DATA_DIR: &str = "M4_DATA_DIR";
-/// Data set the server and `m4 query` use when none is named (`mimic-iv-demo`, `mimic-iv`, `synthetic`).
+/// Data set the server and `m4 query` use when none is named (`mimic-iv-demo`, `mimic-iv`, `synthetic`, `mimic-iv-bigquery`).
 pub const M4_DATASET: &str = "M4_DATASET";
 /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a `tracing` directive); `RUST_LOG` wins when both are set.
 pub const M4_LOG_LEVEL: &str = "M4_LOG_LEVEL";
@@ -72,6 +72,34 @@ pub const M4_OAUTH2_STRICT_RFC9068: &str = "M4_OAUTH2_STRICT_RFC9068";
 /// system's credential store first.
 pub const M4_OAUTH2_CREDENTIAL_STORE: &str = "M4_OAUTH2_CREDENTIAL_STORE";
 
+/// Your own Google Cloud project, where BigQuery queries on `mimic-iv-bigquery` run
+/// and are billed (never `physionet-data`).
+pub const M4_BIGQUERY_PROJECT: &str = "M4_BIGQUERY_PROJECT";
+/// The project holding MIMIC-IV on BigQuery. Default `physionet-data`.
+pub const M4_BIGQUERY_DATA_PROJECT: &str = "M4_BIGQUERY_DATA_PROJECT";
+/// Which PhysioNet BigQuery datasets to serve: `3.1` (default), `2.2`, or `latest`
+/// (PhysioNet's unversioned `mimiciv_hosp`/`mimiciv_icu`/`mimiciv_derived`).
+pub const M4_BIGQUERY_VERSION: &str = "M4_BIGQUERY_VERSION";
+/// Dataset names, overriding the version's: `hosp=NAME,icu=NAME,derived=NAME`
+/// (any of the three), e.g. for an institution's own copy.
+pub const M4_BIGQUERY_DATASETS: &str = "M4_BIGQUERY_DATASETS";
+/// BigQuery location jobs run in. Default `US` (where PhysioNet keeps MIMIC-IV).
+pub const M4_BIGQUERY_LOCATION: &str = "M4_BIGQUERY_LOCATION";
+/// Most bytes one BigQuery query may bill (`50GB`); over it the dry run refuses the
+/// query and BigQuery itself would stop it.
+pub const M4_BIGQUERY_MAX_BYTES_BILLED: &str = "M4_BIGQUERY_MAX_BYTES_BILLED";
+/// BigQuery's REST root instead of `https://bigquery.googleapis.com` (an emulator or a proxy).
+pub const M4_BIGQUERY_API_URL: &str = "M4_BIGQUERY_API_URL";
+/// `none`: send no Google credentials (only with a loopback `M4_BIGQUERY_API_URL`).
+/// Unset or `adc`: Application Default Credentials.
+pub const M4_BIGQUERY_CREDENTIALS: &str = "M4_BIGQUERY_CREDENTIALS";
+/// Google's variable naming a service-account key or `authorized_user` file (read for ADC).
+pub const GOOGLE_APPLICATION_CREDENTIALS: &str = "GOOGLE_APPLICATION_CREDENTIALS";
+/// gcloud's configuration folder, when not `~/.config/gcloud` (read for ADC).
+pub const CLOUDSDK_CONFIG: &str = "CLOUDSDK_CONFIG";
+/// The metadata server's host on Google Cloud, when not `metadata.google.internal` (read for ADC).
+pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+
 /// Base URL to download the MIMIC-IV demo from instead of PhysioNet (a mirror or a
 /// proxy), laid out as PhysioNet's `https://physionet.org/files/mimic-iv-demo/2.2/`.
 pub const M4_MIMIC_DEMO_URL: &str = "M4_MIMIC_DEMO_URL";
@@ -97,6 +125,176 @@ pub const DEFAULT_MAX_TEMP_SIZE: u64 = 4_000_000_000;
 /// Most DuckDB threads by default: enough for a fast answer, while other m4
 /// processes (Claude Desktop starts several) and the user's work keep cores.
 pub const DEFAULT_MAX_THREADS: usize = 4;
+
+/// Default cap on the bytes one BigQuery query may bill: 50 GB (about $0.31 at
+/// BigQuery's on-demand $6.25/TiB; the free tier's first TiB a month covers ~20).
+/// MIMIC-IV 3.1's `chartevents` has ~433 million rows, ~3.5 GB per 8-byte column,
+/// so an ordinary chartevents query reading 4–8 columns (subject_id, stay_id,
+/// itemid, charttime, valuenum, ...) needs 14–28 GB; 10 GB would refuse it.
+pub const DEFAULT_BIGQUERY_MAX_BYTES_BILLED: u64 = 50_000_000_000;
+/// PhysioNet's project hosting MIMIC-IV on BigQuery.
+pub const DEFAULT_BIGQUERY_DATA_PROJECT: &str = "physionet-data";
+/// The MIMIC-IV version served from BigQuery by default.
+pub const DEFAULT_BIGQUERY_VERSION: &str = "3.1";
+
+/// PhysioNet's BigQuery dataset names per MIMIC-IV version, for
+/// `mimiciv_hosp`, `mimiciv_icu` and `mimiciv_derived`.
+pub const BIGQUERY_VERSIONS: &[(&str, [&str; 3])] = &[
+    (
+        "3.1",
+        ["mimiciv_3_1_hosp", "mimiciv_3_1_icu", "mimiciv_3_1_derived"],
+    ),
+    (
+        "2.2",
+        ["mimiciv_2_2_hosp", "mimiciv_2_2_icu", "mimiciv_2_2_derived"],
+    ),
+    ("latest", ["mimiciv_hosp", "mimiciv_icu", "mimiciv_derived"]),
+];
+
+/// Settings of the `mimic-iv-bigquery` data set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BigQuerySettings {
+    /// The billing project (`M4_BIGQUERY_PROJECT`); `None` until the user sets it.
+    pub project: Option<String>,
+    pub data_project: String,
+    /// The version named (`3.1`, `2.2`, `latest`), or `custom` with `M4_BIGQUERY_DATASETS`.
+    pub version: String,
+    /// Canonical schema → BigQuery dataset.
+    pub datasets: Vec<(String, String)>,
+    pub location: String,
+    pub max_bytes_billed: u64,
+    /// `M4_BIGQUERY_API_URL`, when set.
+    pub api_url: Option<String>,
+    /// `M4_BIGQUERY_CREDENTIALS=none`.
+    pub no_credentials: bool,
+    /// Where ADC looks: `GOOGLE_APPLICATION_CREDENTIALS`.
+    pub credentials_file: Option<PathBuf>,
+    /// gcloud's folder: `CLOUDSDK_CONFIG`, else `~/.config/gcloud` (`%APPDATA%\gcloud`).
+    pub gcloud_config_dir: Option<PathBuf>,
+    /// `GCE_METADATA_HOST`.
+    pub metadata_host: Option<String>,
+}
+
+impl BigQuerySettings {
+    fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<BigQuerySettings, ConfigError> {
+        let nonempty = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let version =
+            nonempty(M4_BIGQUERY_VERSION).unwrap_or_else(|| DEFAULT_BIGQUERY_VERSION.into());
+        let names = BIGQUERY_VERSIONS
+            .iter()
+            .find(|(v, _)| v.eq_ignore_ascii_case(version.trim_start_matches(['v', 'V'])))
+            .map(|(_, names)| names)
+            .ok_or_else(|| ConfigError {
+                variable: M4_BIGQUERY_VERSION,
+                value: version.clone(),
+                expected: "a MIMIC-IV version PhysioNet hosts on BigQuery",
+                hint: "use 3.1, 2.2 or latest, or name the datasets with M4_BIGQUERY_DATASETS"
+                    .into(),
+            })?;
+        let mut datasets: Vec<(String, String)> =
+            ["mimiciv_hosp", "mimiciv_icu", "mimiciv_derived"]
+                .iter()
+                .zip(names.iter())
+                .map(|(c, d)| (c.to_string(), d.to_string()))
+                .collect();
+        let mut version = version;
+        if let Some(raw) = nonempty(M4_BIGQUERY_DATASETS) {
+            let bad = || {
+                ConfigError {
+                variable: M4_BIGQUERY_DATASETS,
+                value: raw.clone(),
+                expected: "a list of `hosp=NAME,icu=NAME,derived=NAME`",
+                hint: "name BigQuery datasets (letters, digits, _) for any of hosp, icu, derived, e.g. `hosp=mimiciv_3_1_hosp,icu=mimiciv_3_1_icu`".into(),
+            }
+            };
+            for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let (key, name) = part.split_once('=').ok_or_else(bad)?;
+                let canonical = format!("mimiciv_{}", key.trim().to_ascii_lowercase());
+                let name = name.trim();
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(bad());
+                }
+                let slot = datasets
+                    .iter_mut()
+                    .find(|(c, _)| *c == canonical)
+                    .ok_or_else(bad)?;
+                slot.1 = name.to_string();
+            }
+            version = "custom".into();
+        }
+        let api_url = nonempty(M4_BIGQUERY_API_URL);
+        let no_credentials = match nonempty(M4_BIGQUERY_CREDENTIALS).map(|v| v.to_ascii_lowercase())
+        {
+            None => false,
+            Some(v) if v == "adc" => false,
+            Some(v) if v == "none" => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: M4_BIGQUERY_CREDENTIALS,
+                    value: other,
+                    expected: "`none` or `adc`",
+                    hint: "unset it to use Google's Application Default Credentials".into(),
+                });
+            }
+        };
+        if no_credentials && !api_url.as_deref().is_some_and(is_loopback_url) {
+            return Err(ConfigError {
+                variable: M4_BIGQUERY_CREDENTIALS,
+                value: "none".into(),
+                expected: "allowed with this API URL",
+                hint: "sending no credentials is only for an emulator on this machine: set M4_BIGQUERY_API_URL to an http://127.0.0.1:PORT (or localhost) URL, or unset M4_BIGQUERY_CREDENTIALS".into(),
+            });
+        }
+        let gcloud_config_dir = nonempty(CLOUDSDK_CONFIG).map(PathBuf::from).or_else(|| {
+            if cfg!(windows) {
+                nonempty("APPDATA").map(|d| PathBuf::from(d).join("gcloud"))
+            } else {
+                nonempty("HOME").map(|h| PathBuf::from(h).join(".config").join("gcloud"))
+            }
+        });
+        Ok(BigQuerySettings {
+            project: nonempty(M4_BIGQUERY_PROJECT),
+            data_project: nonempty(M4_BIGQUERY_DATA_PROJECT)
+                .unwrap_or_else(|| DEFAULT_BIGQUERY_DATA_PROJECT.into()),
+            version,
+            datasets,
+            location: nonempty(M4_BIGQUERY_LOCATION).unwrap_or_else(|| "US".into()),
+            max_bytes_billed: parse_byte_size(
+                lookup,
+                M4_BIGQUERY_MAX_BYTES_BILLED,
+                DEFAULT_BIGQUERY_MAX_BYTES_BILLED,
+                10_000_000,
+            )?,
+            api_url,
+            no_credentials,
+            credentials_file: nonempty(GOOGLE_APPLICATION_CREDENTIALS).map(PathBuf::from),
+            gcloud_config_dir,
+            metadata_host: nonempty(GCE_METADATA_HOST),
+        })
+    }
+}
+
+/// Whether `url` is an http(s) URL on this machine (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return false;
+    }
+    match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
 
 /// A setting that could not be parsed.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +329,8 @@ pub struct Settings {
     /// How long a download may go without a byte before the attempt is resumed
     /// (`M4_TEST_DOWNLOAD_IDLE_MS`, for the tests; `None`: the downloader's default).
     pub download_idle: Option<Duration>,
+    /// The `mimic-iv-bigquery` data set's settings.
+    pub bigquery: BigQuerySettings,
 }
 
 impl Settings {
@@ -168,6 +368,7 @@ impl Settings {
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .filter(|ms| *ms > 0)
                 .map(Duration::from_millis),
+            bigquery: BigQuerySettings::from_lookup(&lookup)?,
         })
     }
 }
@@ -385,6 +586,70 @@ mod tests {
     fn zero_turns_spilling_off() {
         let settings = Settings::from_lookup(lookup(&[(M4_MAX_TEMP_SIZE, "0")])).unwrap();
         assert_eq!(settings.max_temp_size, 0);
+    }
+
+    #[test]
+    fn bigquery_defaults_to_mimic_iv_3_1_on_physionet_data() {
+        let b = Settings::from_lookup(lookup(&[])).unwrap().bigquery;
+        assert_eq!(b.data_project, "physionet-data");
+        assert_eq!(
+            b.datasets,
+            vec![
+                ("mimiciv_hosp".to_string(), "mimiciv_3_1_hosp".to_string()),
+                ("mimiciv_icu".to_string(), "mimiciv_3_1_icu".to_string()),
+                (
+                    "mimiciv_derived".to_string(),
+                    "mimiciv_3_1_derived".to_string()
+                ),
+            ]
+        );
+        assert_eq!(b.max_bytes_billed, DEFAULT_BIGQUERY_MAX_BYTES_BILLED);
+        assert_eq!(b.project, None);
+        let b = Settings::from_lookup(lookup(&[
+            (M4_BIGQUERY_VERSION, "2.2"),
+            (M4_BIGQUERY_DATASETS, "derived=my_concepts"),
+        ]))
+        .unwrap()
+        .bigquery;
+        assert_eq!(b.datasets[0].1, "mimiciv_2_2_hosp");
+        assert_eq!(b.datasets[2].1, "my_concepts");
+    }
+
+    #[test]
+    fn no_credentials_is_only_for_a_loopback_api_url() {
+        let with = |url: &str| {
+            Settings::from_lookup(lookup(&[
+                (M4_BIGQUERY_CREDENTIALS, "none"),
+                (M4_BIGQUERY_API_URL, url),
+            ]))
+        };
+        assert!(
+            with("http://127.0.0.1:9050")
+                .unwrap()
+                .bigquery
+                .no_credentials
+        );
+        assert!(with("http://localhost:9050").is_ok());
+        assert!(with("http://[::1]:9050").is_ok());
+        for remote in [
+            "https://bigquery.googleapis.com",
+            "http://10.0.0.1:9050",
+            "http://127.0.0.1.evil.example",
+        ] {
+            let error = with(remote).unwrap_err().to_string();
+            assert!(
+                error.contains("M4_BIGQUERY_CREDENTIALS"),
+                "{remote}: {error}"
+            );
+        }
+        let error = Settings::from_lookup(lookup(&[(M4_BIGQUERY_CREDENTIALS, "none")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("M4_BIGQUERY_API_URL"), "{error}");
+        let error = Settings::from_lookup(lookup(&[(M4_BIGQUERY_VERSION, "4.0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("3.1, 2.2 or latest"), "{error}");
     }
 
     #[test]

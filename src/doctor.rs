@@ -27,7 +27,7 @@ use crate::datasets::human_size;
 use crate::{auth, client_config, concepts, datasets};
 
 /// The query engines compiled into this binary.
-pub const ENGINES: &[&str] = &["duckdb"];
+pub const ENGINES: &[&str] = &["duckdb", "bigquery"];
 
 /// The Python package (PyPI) that installs m4 with no Rust: `uv tool install m4-duckdb`.
 pub const PYPI_NAME: &str = "m4-duckdb";
@@ -63,6 +63,14 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     config::M4_OAUTH2_CREDENTIAL_STORE,
     config::M4_OAUTH2_TOKEN,
     config::M4_MIMIC_DEMO_URL,
+    config::M4_BIGQUERY_PROJECT,
+    config::M4_BIGQUERY_DATA_PROJECT,
+    config::M4_BIGQUERY_VERSION,
+    config::M4_BIGQUERY_DATASETS,
+    config::M4_BIGQUERY_LOCATION,
+    config::M4_BIGQUERY_MAX_BYTES_BILLED,
+    config::M4_BIGQUERY_API_URL,
+    config::M4_BIGQUERY_CREDENTIALS,
 ];
 
 /// Values never shown, in text or JSON.
@@ -906,11 +914,28 @@ fn check_entry_data(
             push(
                 Severity::Problem,
                 format!("sets `M4_DATASET` to `{name}`: {e}"),
-                "set `M4_DATASET` to mimic-iv-demo, mimic-iv or synthetic".into(),
+                "set `M4_DATASET` to mimic-iv-demo, mimic-iv, synthetic or mimic-iv-bigquery"
+                    .into(),
             );
             return;
         }
     };
+    if spec.remote() {
+        if settings.bigquery.project.is_none() {
+            push(
+                Severity::Problem,
+                format!(
+                    "uses data set `{}` but sets no `M4_BIGQUERY_PROJECT` (the Google Cloud project queries are billed to)",
+                    spec.name
+                ),
+                format!(
+                    "M4_BIGQUERY_PROJECT=your-project {me} config claude --dataset {}",
+                    spec.name
+                ),
+            );
+        }
+        return;
+    }
     let database = datasets::database_path(dir, spec);
     if !spec.synthetic && !database.exists() {
         push(
@@ -1176,7 +1201,10 @@ impl fmt::Display for Report {
 
         writeln!(f, "\nData sets")?;
         for ds in &self.datasets {
-            let state = if !ds.present {
+            let state = if ds.name == "mimic-iv-bigquery" {
+                "served from BigQuery (nothing local; `m4 init mimic-iv-bigquery` checks access)"
+                    .to_string()
+            } else if !ds.present {
                 "not initialised".to_string()
             } else if ds.readable {
                 format!(

@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use crate::engine::{Cell, QueryResult, Truncation};
+use crate::engine::{Cell, QueryResult, ScanCost, Truncation};
 
 /// A rendered result.
 #[derive(Debug, Clone)]
@@ -61,7 +61,10 @@ pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendere
              start, length) to read a part in full.\n",
         );
     }
-    let structured = json!({
+    if let Some(cost) = &result.cost {
+        text.push_str(&cost_line(cost));
+    }
+    let mut structured = json!({
         "columns": result.columns,
         "rows": result.rows.into_iter()
             .map(|row| row.into_iter().map(Cell::into_json).collect::<Vec<_>>())
@@ -75,6 +78,11 @@ pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendere
         },
         "elapsed_ms": result.elapsed.as_secs_f64() * 1000.0,
     });
+    if let Some(cost) = result.cost {
+        structured["bytes_processed"] = json!(cost.bytes_processed);
+        structured["bytes_billed"] = json!(cost.bytes_billed);
+        structured["cache_hit"] = json!(cost.cache_hit);
+    }
     Rendered { text, structured }
 }
 
@@ -100,6 +108,34 @@ pub fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
         out.push_str(" |");
     }
     out.push('\n');
+}
+
+/// One line on what a billed-by-scan query cost.
+fn cost_line(cost: &ScanCost) -> String {
+    if cost.cache_hit {
+        return "Answered from BigQuery's result cache: nothing processed or billed.\n".to_string();
+    }
+    format!(
+        "BigQuery processed {} and billed {}.\n",
+        decimal_size(cost.bytes_processed),
+        decimal_size(cost.bytes_billed)
+    )
+}
+
+/// `12.3 GB` (powers of 1000, as BigQuery bills).
+pub fn decimal_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +164,7 @@ mod tests {
                 })
                 .collect(),
             truncated,
+            cost: None,
             cells_shortened: false,
             elapsed: Duration::from_millis(1),
         }

@@ -13,8 +13,9 @@
 //! - [`server`]: the MCP handler built from one `server::Config`, served over a
 //!   transport given as an argument → `datasets`, `engine`, `format`, `auth`.
 //! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),
-//!   the checked-query type, and the DuckDB engine behind it → `concepts` (the
-//!   item search's DuckDB SQL) only.
+//!   the checked-query type, and the engines behind it: DuckDB, and BigQuery
+//!   (`engine::bigquery`: REST over ureq, Google credentials, name rewriting, the
+//!   dry-run gate) → `concepts` (the item search's DuckDB SQL) only.
 //! - [`format`]: query results → a text table and structured content → `engine`'s types.
 //! - [`datasets`]: the data-set registry, download, loading, the synthetic
 //!   generator, and choosing and opening a data set's engine for a call

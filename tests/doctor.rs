@@ -168,7 +168,7 @@ fn doctor_json_lists_the_entry_and_the_problem_with_its_fix() {
     assert_ne!(code, Some(0));
     let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
     assert_eq!(report["binary"]["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(report["binary"]["engines"], json!(["duckdb"]));
+    assert_eq!(report["binary"]["engines"], json!(["duckdb", "bigquery"]));
     assert_eq!(
         report["binary"]["path"],
         json!(this_binary().display().to_string())
@@ -191,7 +191,7 @@ fn doctor_json_lists_the_entry_and_the_problem_with_its_fix() {
         problem["fix"].as_str().unwrap().contains("config claude"),
         "{problem}"
     );
-    assert_eq!(report["datasets"].as_array().unwrap().len(), 3);
+    assert_eq!(report["datasets"].as_array().unwrap().len(), 4);
     assert!(
         report["data_dir"]["free_bytes"]
             .as_u64()

@@ -67,7 +67,7 @@ fn version_names_m4_duckdb_and_the_engines() {
             lines.iter().any(|l| l.starts_with("DuckDB v")),
             "no DuckDB version:\n{out}"
         );
-        assert!(lines.contains(&"engines: duckdb"), "{out}");
+        assert!(lines.contains(&"engines: duckdb, bigquery"), "{out}");
     }
 }
 

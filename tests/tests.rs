@@ -2,6 +2,7 @@
 //! binary, as an MCP client or a user at a terminal would.
 
 mod auth;
+mod bigquery;
 mod client_config;
 mod common;
 mod concepts;

@@ -55,6 +55,10 @@ pub struct ConfigArgs {
     /// Data folder for the entry's `M4_DATA_DIR` (from the global `--data-dir`).
     #[arg(skip)]
     pub data_dir: Option<PathBuf>,
+    /// `M4_BIGQUERY_*` settings for the entry when the data set is on BigQuery
+    /// (from the environment, by the command line).
+    #[arg(skip)]
+    pub bigquery: Vec<(String, String)>,
 }
 
 /// The MCP clients m4 knows how to configure.
@@ -118,6 +122,9 @@ pub fn entry_env(args: &ConfigArgs) -> Result<BTreeMap<String, String>, ClientCo
     if let Some(dataset) = args.dataset.as_deref().filter(|d| !d.trim().is_empty()) {
         let spec = datasets::find(dataset.trim())?;
         env.insert(config::M4_DATASET.to_string(), spec.name.to_string());
+        if spec.remote() {
+            env.extend(args.bigquery.iter().cloned());
+        }
     }
     if let Some(dir) = args
         .data_dir
@@ -223,6 +230,7 @@ mod tests {
             oauth2_token: None,
             dataset: None,
             data_dir: None,
+            bigquery: Vec::new(),
         }
     }
 

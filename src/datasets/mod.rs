@@ -43,7 +43,7 @@ pub use registry::Source;
 pub use status::{DatabaseInfo, DatasetStatus, DerivedInfo, SyntheticScale, TableInfo, status};
 /// How m4 prints counts and sizes, so that every report agrees.
 pub(crate) use status::{human_size, thousands};
-pub use store::Store;
+pub use store::{Store, bigquery_options};
 pub use synthetic::{Scale, ScaleError};
 
 use crate::engine::Disposition;
@@ -59,6 +59,21 @@ pub struct DatasetSpec {
     pub synthetic: bool,
     /// Where the files come from when `--src` is not given.
     pub source: Source,
+}
+
+impl DatasetSpec {
+    /// The SQL dialect its engine speaks, as the model is told.
+    pub fn dialect(&self) -> &'static str {
+        match self.source {
+            Source::BigQuery => "GoogleSQL",
+            Source::Download { .. } | Source::Credentialed { .. } | Source::Generated => "DuckDB",
+        }
+    }
+
+    /// Whether it is queried where it is hosted (nothing local to build).
+    pub fn remote(&self) -> bool {
+        matches!(self.source, Source::BigQuery)
+    }
 }
 
 /// Every data set m4 knows, in a stable order.
@@ -90,8 +105,22 @@ pub fn downloads_path(data_dir: &Path, spec: &DatasetSpec) -> PathBuf {
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// The name is not in the registry.
-    #[error("unknown data set `{name}`\n\nhint: choose one of: mimic-iv-demo, mimic-iv, synthetic")]
+    #[error(
+        "unknown data set `{name}`\n\nhint: choose one of: mimic-iv-demo, mimic-iv, synthetic, mimic-iv-bigquery"
+    )]
     Unknown { name: String },
+
+    /// The BigQuery data set has no billing project configured.
+    #[error(
+        "Data set `mimic-iv-bigquery` needs a Google Cloud billing project. Ask the user to set M4_BIGQUERY_PROJECT to their own project's id in m4's entry of the MCP client configuration (`M4_BIGQUERY_PROJECT=my-project m4 config claude --dataset mimic-iv-bigquery` writes it) and restart the client; `m4 init mimic-iv-bigquery` checks the access."
+    )]
+    NoBillingProject,
+
+    /// The data set lives on BigQuery: there is nothing to build.
+    #[error(
+        "`{name}` is served from BigQuery where PhysioNet hosts it: there is nothing to download or build\n\nhint: run `m4 init {name}` to check access"
+    )]
+    Remote { name: String },
 
     /// The data set is in the registry but has no database yet.
     #[error(
@@ -199,7 +228,10 @@ impl DatasetError {
     /// Who can act on this error: decided for every variant, so a new one forces a choice.
     pub fn disposition(&self) -> Disposition {
         match self {
-            DatasetError::Unknown { .. } | DatasetError::NotInitialised { .. } => Disposition::User,
+            DatasetError::Unknown { .. }
+            | DatasetError::NotInitialised { .. }
+            | DatasetError::NoBillingProject
+            | DatasetError::Remote { .. } => Disposition::User,
             DatasetError::Engine(error) => error.disposition(),
             DatasetError::NeedsSource { .. }
             | DatasetError::SourceNotFound { .. }
@@ -319,6 +351,11 @@ pub fn init(
     let started = Instant::now();
     std::fs::create_dir_all(data_dir)
         .map_err(|e| DatasetError::io("create the data folder", data_dir, e))?;
+    if spec.remote() {
+        return Err(DatasetError::Remote {
+            name: spec.name.to_string(),
+        });
+    }
     let progress = progress::Progress::new();
     let _lock = lock::BuildLock::acquire(data_dir, spec, &progress)?;
     let derived = !options.no_derived;
@@ -370,6 +407,11 @@ pub fn init(
                 },
                 &progress,
             )?
+        }
+        (Source::BigQuery, None) => {
+            return Err(DatasetError::Remote {
+                name: spec.name.to_string(),
+            });
         }
         (Source::Credentialed { page }, None) => {
             return Err(DatasetError::NeedsSource {

@@ -177,6 +177,13 @@ pub(super) fn read_info(database: &Path) -> duckdb::Result<DatabaseInfo> {
 impl fmt::Display for DatasetStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.spec.name;
+        if self.spec.remote() {
+            writeln!(
+                f,
+                "{name}: served from BigQuery (nothing to download or build)"
+            )?;
+            return write!(f, "  {}", self.spec.description);
+        }
         if !self.initialised {
             writeln!(f, "{name}: not initialised")?;
             writeln!(f, "  {}", self.spec.description)?;
@@ -184,6 +191,7 @@ impl fmt::Display for DatasetStatus {
                 Source::Download { .. } => format!("m4 init {name}"),
                 Source::Credentialed { .. } => format!("m4 init {name} --src DIR"),
                 Source::Generated => format!("m4 init {name}"),
+                Source::BigQuery => format!("m4 init {name}"),
             };
             return write!(
                 f,

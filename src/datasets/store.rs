@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::{DatasetError, DatasetSpec, InitOptions, database_path, ensure, find};
-use crate::config::Settings;
+use crate::config::{BigQuerySettings, Settings};
+use crate::engine::bigquery::{self, BigQueryEngine, CredentialMode};
 use crate::engine::duckdb::{DuckDbEngine, Options};
 use crate::engine::{Engine, Limits};
 
@@ -29,6 +30,7 @@ pub struct Store {
     limits: Limits,
     engine_options: Options,
     demo_url: Option<String>,
+    bigquery: BigQuerySettings,
     // A std Mutex is right here: the critical sections are map look-ups; the
     // slow open happens under `opening`, so a build does not block other data sets' calls.
     open: Mutex<HashMap<&'static str, Arc<dyn Engine>>>,
@@ -62,6 +64,7 @@ impl Store {
                 spill_dir: PathBuf::new(),
             },
             demo_url: settings.demo_url.clone(),
+            bigquery: settings.bigquery.clone(),
             open: Mutex::new(HashMap::new()),
             opening: Mutex::new(()),
         }
@@ -77,8 +80,11 @@ impl Store {
         &self.limits
     }
 
-    /// Whether `spec` has a database in this folder.
+    /// Whether `spec` has a database in this folder (for BigQuery: a billing project is set).
     pub fn is_initialised(&self, spec: &DatasetSpec) -> bool {
+        if spec.remote() {
+            return self.bigquery.project.is_some();
+        }
         database_path(&self.data_dir, spec).is_file()
     }
 
@@ -127,6 +133,13 @@ impl Store {
     }
 
     fn open_engine(&self, spec: &'static DatasetSpec) -> Result<Arc<dyn Engine>, DatasetError> {
+        if spec.remote() {
+            if self.bigquery.project.is_none() {
+                return Err(DatasetError::NoBillingProject);
+            }
+            let options = bigquery_options(&self.bigquery, self.limits.timeout);
+            return Ok(Arc::new(BigQueryEngine::open(options)?));
+        }
         let path = database_path(&self.data_dir, spec);
         if !path.is_file() {
             if !spec.synthetic {
@@ -158,6 +171,34 @@ impl Store {
             options.max_temp_size = 0;
         }
         Ok(Arc::new(DuckDbEngine::open(&path, &options)?))
+    }
+}
+
+/// The BigQuery engine's options from the settings (an unset billing project is empty).
+pub fn bigquery_options(
+    settings: &BigQuerySettings,
+    timeout: std::time::Duration,
+) -> bigquery::Options {
+    bigquery::Options {
+        api_url: settings
+            .api_url
+            .clone()
+            .unwrap_or_else(|| bigquery::DEFAULT_API_URL.to_string()),
+        billing_project: settings.project.clone().unwrap_or_default(),
+        data_project: settings.data_project.clone(),
+        datasets: settings.datasets.clone(),
+        location: settings.location.clone(),
+        max_bytes_billed: settings.max_bytes_billed,
+        credentials: if settings.no_credentials {
+            CredentialMode::None
+        } else {
+            CredentialMode::Adc(bigquery::AdcEnv {
+                credentials_file: settings.credentials_file.clone(),
+                gcloud_config_dir: settings.gcloud_config_dir.clone(),
+                metadata_host: settings.metadata_host.clone(),
+            })
+        },
+        timeout,
     }
 }
 

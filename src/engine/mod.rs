@@ -1,5 +1,5 @@
-//! Engines: what serves a data set's SQL. Today a read-only DuckDB file
-//! ([`duckdb`]); next, BigQuery. Everything above this module talks to the
+//! Engines: what serves a data set's SQL: a read-only DuckDB file ([`duckdb`]),
+//! or MIMIC-IV where PhysioNet hosts it on Google BigQuery ([`bigquery`]). Everything above this module talks to the
 //! [`Engine`] and [`Session`] traits and the engine-neutral types here, and never
 //! names an engine's own types or dialect.
 //!
@@ -23,6 +23,7 @@
 //! about MCP, and does not read the environment. The DuckDB engine takes the
 //! item search's DuckDB SQL from `concepts`, where the dictionary knowledge lives.
 
+pub mod bigquery;
 mod cancel;
 mod catalog;
 mod checked;
@@ -36,7 +37,7 @@ pub use crate::concepts::ItemMatch;
 pub use cancel::{Canceller, StopReason};
 pub use catalog::{ColumnInfo, TableInfo, TableSummary, resolve_table};
 pub use checked::{CheckedQuery, EngineId, Param};
-pub use result::{Cell, MAX_CELL_CHARS, QueryResult, ResultColumn, Truncation, shorten};
+pub use result::{Cell, MAX_CELL_CHARS, QueryResult, ResultColumn, ScanCost, Truncation, shorten};
 
 /// Bounds every query runs within, whatever the engine.
 #[derive(Debug, Clone)]
@@ -174,6 +175,26 @@ pub enum QueryError {
     /// The client cancelled the request.
     #[error("Query cancelled by the client.")]
     Cancelled,
+    /// Not a single read-only query, as the engine itself decided (BigQuery's
+    /// dry run); `allowed` says what the engine runs.
+    #[error("Query rejected: {reason}. {allowed}")]
+    Refused {
+        reason: String,
+        allowed: &'static str,
+    },
+    /// The engine estimates that the query would process more than the cost cap.
+    #[error(
+        "Query refused before running: BigQuery estimates it would process {estimate}, over m4's cap of {cap} per query (M4_BIGQUERY_MAX_BYTES_BILLED). Select fewer columns (BigQuery bills every column read, over the whole table, whatever the WHERE or LIMIT), or ask the user to raise M4_BIGQUERY_MAX_BYTES_BILLED (e.g. to {suggested})."
+    )]
+    CostCap {
+        estimate: String,
+        cap: String,
+        suggested: String,
+    },
+    /// The remote service refused the call for a reason the user fixes
+    /// (credentials, billing project, data access); the message says what to do.
+    #[error("{message}")]
+    Access { message: String },
     /// A table name that is not in the catalog.
     #[error("Table `{name}` not found.{suggestion} Use get_database_schema to list the tables.")]
     UnknownTable { name: String, suggestion: String },
@@ -202,6 +223,10 @@ impl QueryError {
             | QueryError::TempSpace { .. }
             | QueryError::Timeout { .. }
             | QueryError::Cancelled
+            | QueryError::Refused { .. }
+            | QueryError::CostCap { .. }
+            // Says what the user must fix and holds no local path or internals.
+            | QueryError::Access { .. }
             | QueryError::UnknownTable { .. } => Disposition::User,
             QueryError::Open { .. } => Disposition::Setup,
             QueryError::Internal { .. } => Disposition::Internal,

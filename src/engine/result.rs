@@ -52,6 +52,17 @@ pub struct QueryResult {
     /// Whether some long cells were shortened.
     pub cells_shortened: bool,
     pub elapsed: Duration,
+    /// What the query cost, on an engine that bills by bytes scanned (BigQuery); `None` locally.
+    pub cost: Option<ScanCost>,
+}
+
+/// Bytes an engine that bills by scan processed and billed for one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ScanCost {
+    pub bytes_processed: u64,
+    pub bytes_billed: u64,
+    /// Whether the engine's result cache answered (nothing billed).
+    pub cache_hit: bool,
 }
 
 /// Shortens text past [`MAX_CELL_CHARS`] with a marker that says how much was cut.

@@ -182,6 +182,7 @@ impl M4Server {
                 );
                 items.push(json!({
                     "name": spec.name,
+                    "dialect": spec.dialect(),
                     "initialised": initialised,
                     "default": is_default,
                     "synthetic": spec.synthetic,
@@ -314,7 +315,7 @@ impl M4Server {
     }
 
     #[tool(
-        description = "Run ONE read-only SQL query (DuckDB dialect) and get a table back. Allowed: SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE; anything that writes, reads files or changes settings is refused. Schema-qualify tables (mimiciv_hosp.admissions). Results are capped (default 1000 rows / 200 kB, 30 s): aggregate in SQL instead of fetching raw rows. Example: SELECT gender, count(*) AS n FROM mimiciv_hosp.patients GROUP BY gender. SQL errors come back with DuckDB's message so you can fix the query.",
+        description = "Run ONE read-only SQL query and get a table back. Dialect: DuckDB SQL on local data sets; GoogleSQL on mimic-iv-bigquery (BigQuery; SELECT or WITH ... SELECT only, checked by a free dry run, with a cost cap). Allowed on DuckDB: SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE; anything that writes, reads files or changes settings is refused. Schema-qualify tables (mimiciv_hosp.admissions). Results are capped (default 1000 rows / 200 kB, 30 s): aggregate in SQL instead of fetching raw rows. Example: SELECT gender, count(*) AS n FROM mimiciv_hosp.patients GROUP BY gender. SQL errors come back with DuckDB's message so you can fix the query.",
         annotations(
             title = "Execute SQL query",
             read_only_hint = true,
@@ -508,6 +509,20 @@ impl M4Server {
     }
 }
 
+impl M4Server {
+    /// What the model is told when it connects: the dialect of the default data set too.
+    fn instructions(&self) -> String {
+        match self.state.store.choose(None) {
+            Ok(spec) if spec.remote() => format!(
+                "{INSTRUCTIONS} The default data set is {}: its SQL dialect is GoogleSQL (BigQuery), not DuckDB. {}",
+                spec.name,
+                super::BIGQUERY_NOTE
+            ),
+            _ => INSTRUCTIONS.to_string(),
+        }
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for M4Server {
     fn get_info(&self) -> ServerConfig {
@@ -522,7 +537,7 @@ impl ServerHandler for M4Server {
             rmcp::model::Implementation::new("m4", env!("CARGO_PKG_VERSION"))
                 .with_title("m4: MIMIC-IV over MCP"),
         )
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(self.instructions())
     }
 
     async fn list_resources(

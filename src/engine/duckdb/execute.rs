@@ -36,6 +36,7 @@ pub(super) fn collect(
         truncated,
         cells_shortened,
         elapsed: started.elapsed(),
+        cost: None,
     })
 }
 

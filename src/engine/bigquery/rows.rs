@@ -1,0 +1,404 @@
+//! BigQuery's `f`/`v` rows → m4's [`Cell`]s, the one place BigQuery values are
+//! turned into result cells (so a change in how results are built is made here).
+//!
+//! Every GoogleSQL type keeps its meaning: integers and finite floats stay JSON
+//! numbers, NUMERIC/BIGNUMERIC stay exact text, DATETIME is shown as DuckDB shows
+//! a TIMESTAMP (`2150-01-02 03:04:05`), TIMESTAMP (asked for as integer
+//! microseconds) is shown in UTC with its offset, ARRAY and STRUCT become JSON
+//! arrays and objects. This module does no I/O.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::engine::{Cell, ResultColumn, Truncation, shorten};
+
+/// One field of a BigQuery table or result schema.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl Field {
+    fn repeated(&self) -> bool {
+        self.mode.as_deref() == Some("REPEATED")
+    }
+
+    /// The GoogleSQL name of the field's type (`INT64`, `ARRAY<STRING>`, `STRUCT<a INT64>`).
+    pub fn type_name(&self) -> String {
+        let scalar = self.scalar_type_name();
+        if self.repeated() {
+            format!("ARRAY<{scalar}>")
+        } else {
+            scalar
+        }
+    }
+
+    fn scalar_type_name(&self) -> String {
+        match self.kind.to_ascii_uppercase().as_str() {
+            "INTEGER" | "INT64" => "INT64".into(),
+            "FLOAT" | "FLOAT64" => "FLOAT64".into(),
+            "BOOLEAN" | "BOOL" => "BOOL".into(),
+            "RECORD" | "STRUCT" => format!(
+                "STRUCT<{}>",
+                self.fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.name, f.type_name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether the column may hold NULL.
+    pub fn nullable(&self) -> bool {
+        !matches!(self.mode.as_deref(), Some("REQUIRED"))
+    }
+}
+
+/// Result columns for a schema.
+pub fn columns(fields: &[Field]) -> Vec<ResultColumn> {
+    fields
+        .iter()
+        .map(|f| ResultColumn {
+            name: f.name.clone(),
+            type_name: f.type_name(),
+        })
+        .collect()
+}
+
+/// Rows collected so far within the caps, and why collection stopped.
+#[derive(Debug, Default)]
+pub struct Collector {
+    pub rows: Vec<Vec<Cell>>,
+    pub truncated: Option<Truncation>,
+    pub shortened: bool,
+    bytes: usize,
+}
+
+impl Collector {
+    /// Adds the rows of one page; false once a cap is reached (read no further).
+    pub fn add_page(
+        &mut self,
+        fields: &[Field],
+        rows: &[Value],
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> bool {
+        for row in rows {
+            if self.rows.len() == max_rows {
+                self.truncated = Some(Truncation::Rows);
+                return false;
+            }
+            let values = row.get("f").and_then(Value::as_array);
+            let mut cells = Vec::with_capacity(fields.len());
+            let mut row_bytes = 0;
+            for (k, field) in fields.iter().enumerate() {
+                let value = values
+                    .and_then(|v| v.get(k))
+                    .and_then(|cell| cell.get("v"))
+                    .unwrap_or(&Value::Null);
+                let (cell, cut) = cell(field, value);
+                self.shortened |= cut;
+                row_bytes += cell.text.len() + 3;
+                cells.push(cell);
+            }
+            if self.bytes + row_bytes > max_bytes && !self.rows.is_empty() {
+                self.truncated = Some(Truncation::Bytes);
+                return false;
+            }
+            self.bytes += row_bytes;
+            self.rows.push(cells);
+        }
+        true
+    }
+}
+
+/// One value as a cell (text shortened past the cell cap), and whether it was shortened.
+pub fn cell(field: &Field, value: &Value) -> (Cell, bool) {
+    if value.is_null() {
+        return (
+            Cell {
+                text: "NULL".to_string(),
+                json: Some(Value::Null),
+            },
+            false,
+        );
+    }
+    let json = to_json(field, value);
+    let text = match &json {
+        Value::String(s) => s.clone(),
+        Value::Null => "NULL".to_string(),
+        Value::Array(_) | Value::Object(_) => json.to_string(),
+        other => match (field.kind.to_ascii_uppercase().as_str(), other) {
+            // A float keeps BigQuery's own digits in the text.
+            ("FLOAT" | "FLOAT64", _) => {
+                value.as_str().map_or_else(|| other.to_string(), float_text)
+            }
+            _ => other.to_string(),
+        },
+    };
+    let (text, cut) = shorten(text);
+    let json = match json {
+        Value::String(s) if s == text => None,
+        Value::String(_) => Some(Value::String(text.clone())),
+        other => Some(other),
+    };
+    (Cell { text, json }, cut)
+}
+
+/// A float's text as DuckDB prints a DOUBLE (`1.5`, `100.0`, `inf`).
+fn float_text(raw: &str) -> String {
+    match raw.parse::<f64>() {
+        Ok(x) if x.is_finite() => {
+            let text = format!("{x}");
+            if text.contains(['.', 'e', 'E']) {
+                text
+            } else {
+                format!("{text}.0")
+            }
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// The JSON for one non-null value of `field`.
+fn to_json(field: &Field, value: &Value) -> Value {
+    if field.repeated() {
+        let element = Field {
+            mode: Some("NULLABLE".into()),
+            ..field.clone()
+        };
+        return Value::Array(
+            value
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|item| {
+                            let v = item.get("v").unwrap_or(&Value::Null);
+                            if v.is_null() {
+                                Value::Null
+                            } else {
+                                to_json(&element, v)
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
+    }
+    let raw = value.as_str();
+    match field.kind.to_ascii_uppercase().as_str() {
+        "INTEGER" | "INT64" => match raw.and_then(|s| s.parse::<i64>().ok()) {
+            Some(n) => Value::from(n),
+            None => text_of(value),
+        },
+        "FLOAT" | "FLOAT64" => raw
+            .and_then(|s| s.parse::<f64>().ok())
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| text_of(value), Value::Number),
+        "BOOLEAN" | "BOOL" => match raw.map(str::to_ascii_lowercase).as_deref() {
+            Some("true") => Value::Bool(true),
+            Some("false") => Value::Bool(false),
+            _ => text_of(value),
+        },
+        "DATETIME" => {
+            Value::String(raw.map_or_else(|| value.to_string(), |s| s.replacen('T', " ", 1)))
+        }
+        "TIMESTAMP" => Value::String(raw.map_or_else(|| value.to_string(), timestamp_text)),
+        "RECORD" | "STRUCT" => {
+            let values = value.get("f").and_then(Value::as_array);
+            let mut object = Map::new();
+            for (k, sub) in field.fields.iter().enumerate() {
+                let v = values
+                    .and_then(|v| v.get(k))
+                    .and_then(|c| c.get("v"))
+                    .unwrap_or(&Value::Null);
+                let json = if v.is_null() {
+                    Value::Null
+                } else {
+                    to_json(sub, v)
+                };
+                object.insert(sub.name.clone(), json);
+            }
+            Value::Object(object)
+        }
+        // NUMERIC, BIGNUMERIC (exact text), STRING, BYTES (base64), DATE, TIME,
+        // JSON (its text), INTERVAL, GEOGRAPHY, RANGE: as BigQuery wrote them.
+        _ => text_of(value),
+    }
+}
+
+fn text_of(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.clone()),
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// A TIMESTAMP given as integer microseconds since the epoch (or, from a server
+/// that ignores `useInt64Timestamp`, float seconds) in UTC: `2150-01-02 03:04:05+00`.
+pub fn timestamp_text(raw: &str) -> String {
+    let micros = match raw.parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => match raw.parse::<f64>() {
+            Ok(seconds) if seconds.is_finite() => (seconds * 1e6).round() as i64,
+            _ => return raw.to_string(),
+        },
+    };
+    let seconds = micros.div_euclid(1_000_000);
+    let fraction = micros.rem_euclid(1_000_000);
+    let days = seconds.div_euclid(86_400);
+    let in_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut text = format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    );
+    if fraction != 0 {
+        let digits = format!("{fraction:06}");
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
+    }
+    text.push_str("+00:00");
+    text
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(kind: &str) -> Field {
+        Field {
+            name: "c".into(),
+            kind: kind.into(),
+            mode: Some("NULLABLE".into()),
+            fields: Vec::new(),
+            description: None,
+        }
+    }
+
+    fn one(kind: &str, value: Value) -> Cell {
+        cell(&field(kind), &value).0
+    }
+
+    #[test]
+    fn every_scalar_type_keeps_its_meaning() {
+        let c = one("INTEGER", json!("9007199254740993"));
+        assert_eq!(
+            (c.text.as_str(), c.json),
+            ("9007199254740993", Some(json!(9007199254740993_i64)))
+        );
+        let c = one("FLOAT", json!("1.5"));
+        assert_eq!((c.text.as_str(), c.json), ("1.5", Some(json!(1.5))));
+        assert_eq!(one("FLOAT64", json!("100")).text, "100.0");
+        let c = one("FLOAT", json!("NaN"));
+        assert_eq!((c.text.as_str(), c.json), ("NaN", None));
+        let c = one("NUMERIC", json!("1.250000000"));
+        assert_eq!((c.text.as_str(), c.json), ("1.250000000", None));
+        assert_eq!(
+            one("BIGNUMERIC", json!("123456789012345678901234567890.5")).text,
+            "123456789012345678901234567890.5"
+        );
+        assert_eq!(one("BOOLEAN", json!("true")).json, Some(json!(true)));
+        assert_eq!(one("STRING", json!("x")).text, "x");
+        assert_eq!(one("BYTES", json!("AAE=")).text, "AAE=");
+        assert_eq!(one("DATE", json!("2150-01-02")).text, "2150-01-02");
+        assert_eq!(
+            one("DATETIME", json!("2150-01-02T03:04:05.5")).text,
+            "2150-01-02 03:04:05.5"
+        );
+        assert_eq!(one("TIME", json!("03:04:05")).text, "03:04:05");
+        assert_eq!(
+            one("TIMESTAMP", json!("5680379045000000")).text,
+            "2150-01-02 03:04:05+00:00"
+        );
+        assert_eq!(
+            one("TIMESTAMP", json!("-1")).text,
+            "1969-12-31 23:59:59.999999+00:00"
+        );
+        assert_eq!(
+            one("TIMESTAMP", json!("5.680379045E9")).text,
+            "2150-01-02 03:04:05+00:00"
+        );
+        assert_eq!(one("JSON", json!("{\"a\":1}")).text, "{\"a\":1}");
+        let c = one("STRING", Value::Null);
+        assert_eq!((c.text.as_str(), c.json), ("NULL", Some(Value::Null)));
+    }
+
+    #[test]
+    fn arrays_and_structs_become_json() {
+        let mut list = field("INTEGER");
+        list.mode = Some("REPEATED".into());
+        assert_eq!(list.type_name(), "ARRAY<INT64>");
+        let (c, _) = cell(&list, &json!([{"v": "1"}, {"v": null}, {"v": "3"}]));
+        assert_eq!(c.json, Some(json!([1, null, 3])));
+        assert_eq!(c.text, "[1,null,3]");
+        let mut record = field("RECORD");
+        record.fields = vec![field("STRING"), {
+            let mut f = field("TIMESTAMP");
+            f.name = "t".into();
+            f
+        }];
+        record.fields[0].name = "s".into();
+        assert_eq!(record.type_name(), "STRUCT<s STRING, t TIMESTAMP>");
+        let (c, _) = cell(&record, &json!({"f": [{"v": "a"}, {"v": "0"}]}));
+        assert_eq!(
+            c.json,
+            Some(json!({"s": "a", "t": "1970-01-01 00:00:00+00:00"}))
+        );
+    }
+
+    #[test]
+    fn collection_stops_at_the_row_and_byte_caps() {
+        let fields = vec![field("STRING")];
+        let page: Vec<Value> = (0..5)
+            .map(|i| json!({"f": [{"v": format!("row{i}")}]}))
+            .collect();
+        let mut rows = Collector::default();
+        assert!(!rows.add_page(&fields, &page, 3, 1000));
+        assert_eq!(
+            (rows.rows.len(), rows.truncated),
+            (3, Some(Truncation::Rows))
+        );
+        let mut bytes = Collector::default();
+        assert!(!bytes.add_page(&fields, &page, 100, 18));
+        assert_eq!(
+            (bytes.rows.len(), bytes.truncated),
+            (2, Some(Truncation::Bytes))
+        );
+    }
+
+    #[test]
+    fn civil_dates_are_right_around_leap_years() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+}
