@@ -62,6 +62,15 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     config::M4_OAUTH2_CREDENTIAL_STORE,
     config::M4_OAUTH2_TOKEN,
     config::M4_MIMIC_DEMO_URL,
+    config::http::M4_HTTP_ADDR,
+    config::http::M4_HTTP_PUBLIC_URL,
+    config::http::M4_HTTP_MAX_IN_FLIGHT,
+    config::http::M4_HTTP_MAX_BODY,
+    config::http::M4_HTTP_REQUEST_TIMEOUT,
+    config::http::M4_HTTP_ALLOWED_HOSTS,
+    config::http::M4_HTTP_ALLOWED_ORIGINS,
+    config::http::M4_AUDIT_LOG,
+    config::http::M4_AUDIT_SQL,
 ];
 
 /// Values never shown, in text or JSON.

@@ -242,6 +242,83 @@ refused_with_token() {
   inspector_refused "$label" "$work/env-refused" "$refusal"
 }
 
+# The team server: `m4 serve --http` with per-request OAuth2 (the audience defaults to
+# its public URL). The Python SDK's streamable HTTP client and the Inspector CLI send a
+# bearer token from the provider; without one the server answers 401 with its challenge.
+http_pass() {
+  local port
+  port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local url="http://127.0.0.1:$port"
+  echo "== [http] m4 serve --http 127.0.0.1:$port"
+  env M4_DATA_DIR="$data_dir" M4_OAUTH2_ENABLED=true "M4_OAUTH2_ISSUER_URL=$issuer" \
+    M4_AUDIT_LOG="$work/audit.jsonl" "$binary" serve --http "127.0.0.1:$port" 2> "$work/http.err" &
+  local server_pid=$!
+  local up=""
+  for _ in $(seq 1 300); do
+    if "$python" -c "import urllib.request,sys; urllib.request.urlopen('$url/healthz', timeout=1)" 2>/dev/null; then
+      up=yes
+      break
+    fi
+    sleep 0.2
+  done
+  if [ -z "$up" ]; then
+    fail "[http] m4 serve --http answers /healthz" "$work/http.err"
+    kill "$server_pid" 2>/dev/null
+    return
+  fi
+  pass "[http] m4 serve --http answers /healthz"
+  local http_token
+  if ! http_token=$("$python" "$here/fetch_token.py" "$issuer" m4-rs256 "$url" 2> "$work/token.err"); then
+    fail "[http] an access token for $url" "$work/token.err"
+    kill "$server_pid" 2>/dev/null
+    return
+  fi
+  "$python" "$here/python_sdk_client.py" --http "$url/mcp" "$http_token" > "$work/py.txt" 2>&1
+  local py_status=$?
+  grep -E '^(PASS|FAIL) ' "$work/py.txt" | sed "s/^\(PASS\|FAIL\) /\1 [http] /"
+  passed=$((passed + $(grep -c '^PASS ' "$work/py.txt")))
+  failed=$((failed + $(grep -c '^FAIL ' "$work/py.txt")))
+  if [ "$py_status" -ne 0 ]; then
+    fail "[http] python-sdk client over streamable HTTP exited $py_status" "$work/py.txt"
+  fi
+  # Without a token the SDK's session cannot start: the server answers 401.
+  if "$python" "$here/python_sdk_client.py" --http "$url/mcp" > "$work/py-none.txt" 2>&1; then
+    fail "[http] python-sdk without a token is refused" "$work/py-none.txt"
+  elif grep -q "401" "$work/py-none.txt"; then
+    pass "[http] python-sdk without a token is refused (401)"
+  else
+    fail "[http] python-sdk without a token is refused with 401" "$work/py-none.txt"
+  fi
+  local http_inspector=(--transport http --header "Authorization: Bearer $http_token")
+  for call in "tools/list" "tools/call execute_query"; do
+    local args=(--method tools/list)
+    local condition='len(result["tools"]) >= 8'
+    if [ "$call" != "tools/list" ]; then
+      args=(--method tools/call --tool-name execute_query --tool-arg "sql_query=select count(*) as n from mimiciv_hosp.patients")
+      condition='result.get("isError") is not True and result["structuredContent"]["rows"][0][0] > 0'
+    fi
+    (cd "$here" && npx --no-install @modelcontextprotocol/inspector --cli "$url/mcp" "${http_inspector[@]}" \
+      "${args[@]}") > "$work/out.json" 2> "$work/err.txt"
+    local got=$?
+    if [ "$got" -ne 0 ]; then
+      cat "$work/out.json" >> "$work/err.txt"
+      fail "[http] inspector over HTTP: $call (exited $got)" "$work/err.txt"
+    elif ! json_check "$condition"; then
+      cat "$work/out.json" >> "$work/err.txt"
+      fail "[http] inspector over HTTP: $call ($condition)" "$work/err.txt"
+    else
+      pass "[http] inspector over HTTP with an Authorization header: $call"
+    fi
+  done
+  if grep -q '"sub":"m4-rs256"' "$work/audit.jsonl" 2>/dev/null && ! grep -qF "$http_token" "$work/audit.jsonl"; then
+    pass "[http] the audit log names the token's user, never the token"
+  else
+    fail "[http] the audit log names the token's user, never the token" "$work/audit.jsonl"
+  fi
+  kill "$server_pid" 2>/dev/null
+  wait "$server_pid" 2>/dev/null
+}
+
 if [ ! -f "$oidc_dir/provider.mjs" ]; then
   echo "SKIPPED auth-on: no OpenID provider harness in tests/oidc/"
 elif [ ! -d "$oidc_dir/node_modules/oidc-provider" ]; then
@@ -279,6 +356,8 @@ else
     refused_with_token "[auth-on] inspector: a token without read:mimic-data is refused" \
       "Missing required scopes: read:mimic-data" \
       m4-noscope "$audience" other:scope "${auth_env[@]}"
+
+    http_pass
   fi
   kill "$oidc_pid" 2>/dev/null
   wait "$oidc_pid" 2>/dev/null
