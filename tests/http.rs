@@ -573,3 +573,33 @@ fn calls_beyond_the_in_flight_limit_get_503_and_a_disconnect_cancels_the_query()
         "{text}"
     );
 }
+
+#[test]
+fn a_request_over_the_time_limit_gets_504_and_its_query_is_cancelled() {
+    let server = HttpServer::start(
+        common::synthetic_data_dir(),
+        &[
+            ("M4_HTTP_REQUEST_TIMEOUT", "2"),
+            ("M4_QUERY_TIMEOUT", "600"),
+        ],
+    );
+    let started = Instant::now();
+    let reply = server.call(
+        None,
+        "execute_query",
+        json!({"sql_query": "select sum(hash(a.range * b.range)) from range(100000) a, range(100000) b"}),
+    );
+    assert_eq!(reply.status, 504, "{reply:?}\n{}", server.stderr());
+    assert!(reply.body.contains("M4_HTTP_REQUEST_TIMEOUT"), "{reply:?}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{reply:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.stderr().contains("query cancelled by the client") {
+        assert!(
+            Instant::now() < deadline,
+            "the query ran on after the time limit:\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server.assert_serving(None);
+}
