@@ -281,13 +281,31 @@ http_pass() {
   if [ "$py_status" -ne 0 ]; then
     fail "[http] python-sdk client over streamable HTTP exited $py_status" "$work/py.txt"
   fi
-  # Without a token the SDK's session cannot start: the server answers 401.
+  # Without a token the SDK's session cannot start: the server answers 401 with the
+  # challenge that names its protected-resource metadata.
   if "$python" "$here/python_sdk_client.py" --http "$url/mcp" > "$work/py-none.txt" 2>&1; then
     fail "[http] python-sdk without a token is refused" "$work/py-none.txt"
-  elif grep -q "401" "$work/py-none.txt"; then
-    pass "[http] python-sdk without a token is refused (401)"
   else
-    fail "[http] python-sdk without a token is refused with 401" "$work/py-none.txt"
+    pass "[http] python-sdk without a token cannot open a session"
+  fi
+  if "$python" - "$url" > "$work/challenge.txt" 2>&1 <<'EOF'
+import sys, urllib.request, urllib.error
+url = sys.argv[1]
+request = urllib.request.Request(url + "/mcp", data=b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+try:
+    urllib.request.urlopen(request, timeout=10)
+    sys.exit("not refused")
+except urllib.error.HTTPError as e:
+    challenge = e.headers.get("WWW-Authenticate", "")
+    print(e.code, challenge)
+    ok = e.code == 401 and f'resource_metadata="{url}/.well-known/oauth-protected-resource"' in challenge
+    sys.exit(0 if ok else 1)
+EOF
+  then
+    pass "[http] no token: 401 with the RFC 9728 challenge"
+  else
+    fail "[http] no token: 401 with the RFC 9728 challenge" "$work/challenge.txt"
   fi
   local http_inspector=(--transport http --header "Authorization: Bearer $http_token")
   for call in "tools/list" "tools/call execute_query"; do
@@ -297,8 +315,8 @@ http_pass() {
       args=(--method tools/call --tool-name execute_query --tool-arg "sql_query=select count(*) as n from mimiciv_hosp.patients")
       condition='result.get("isError") is not True and result["structuredContent"]["rows"][0][0] > 0'
     fi
-    (cd "$here" && npx --no-install @modelcontextprotocol/inspector --cli "$url/mcp" "${http_inspector[@]}" \
-      "${args[@]}") > "$work/out.json" 2> "$work/err.txt"
+    (cd "$here" && npx --no-install @modelcontextprotocol/inspector --cli "$url/mcp" --format json -q \
+      "${args[@]}" "${http_inspector[@]}") > "$work/out.json" 2> "$work/err.txt"
     local got=$?
     if [ "$got" -ne 0 ]; then
       cat "$work/out.json" >> "$work/err.txt"
