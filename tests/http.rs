@@ -603,3 +603,75 @@ fn a_request_over_the_time_limit_gets_504_and_its_query_is_cancelled() {
     }
     server.assert_serving(None);
 }
+
+#[test]
+fn m4_config_prints_http_entries_for_a_team_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = common::run_m4(
+        dir.path(),
+        &[
+            "config",
+            "claude-code",
+            "--http",
+            "https://m4.example.org",
+            "--print",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "claude mcp add --transport http --scope user m4 https://m4.example.org/mcp"
+    );
+    for (client, key, entry) in [
+        (
+            "cursor",
+            "mcpServers",
+            json!({"url": "https://m4.example.org/mcp"}),
+        ),
+        (
+            "vscode",
+            "servers",
+            json!({"type": "http", "url": "https://m4.example.org/mcp"}),
+        ),
+    ] {
+        let (ok, out, err) = common::run_m4(
+            dir.path(),
+            &[
+                "config",
+                client,
+                "--http",
+                "https://m4.example.org/mcp",
+                "--print",
+            ],
+            &[],
+        );
+        assert!(ok, "{client}: {err}");
+        let printed: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(printed, json!({ key: { "m4": entry } }), "{client}");
+    }
+    let (ok, _, err) = common::run_m4(
+        dir.path(),
+        &["config", "claude", "--http", "https://m4.example.org"],
+        &[],
+    );
+    assert!(!ok);
+    assert!(err.contains("Add custom connector"), "{err}");
+    let (ok, _, err) = common::run_m4(
+        dir.path(),
+        &[
+            "config",
+            "cursor",
+            "--http",
+            "https://m4.example.org",
+            "--print",
+            "--enable-oauth2",
+        ],
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("`--enable-oauth2` does not go with `--http`"),
+        "{err}"
+    );
+}
