@@ -434,6 +434,11 @@ fn bearer_tokens_are_checked_per_request_with_the_challenges_of_rfc_6750_and_972
             assert!(!text.contains(part), "a token part is in the audit log");
         }
     }
+    let limited = lines
+        .iter()
+        .find(|l| l["sub"] == "m4-rs256" && l["outcome"] == "refused")
+        .unwrap_or_else(|| panic!("no line for the rate-limited call:\n{text}"));
+    assert_eq!(limited["tool"], "list_datasets", "{limited}");
     assert!(
         !text.contains("select 42"),
         "the SQL itself is only logged by M4_AUDIT_SQL=full"

@@ -52,6 +52,8 @@ pub enum Outcome {
     Rejected,
     Timeout,
     Cancelled,
+    /// Turned away: the calls-in-flight limit was reached.
+    Busy,
     /// The data set or m4 failed.
     Failed,
 }

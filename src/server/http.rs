@@ -35,7 +35,8 @@ use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::{Config, M4Server, ServeError, audit::AuditLog};
+use super::audit::{AuditLog, Outcome, Record};
+use super::{Config, M4Server, ServeError};
 use crate::auth::{AuthError, Authenticator, Credential, Principal};
 use crate::config::http::{
     HttpSettings, M4_HTTP_ALLOWED_HOSTS, M4_HTTP_ALLOWED_ORIGINS, M4_HTTP_MAX_BODY,
@@ -256,6 +257,12 @@ async fn metadata(State(gate): State<Arc<Gate>>) -> Response {
 #[derive(Deserialize)]
 struct Probe {
     method: Option<String>,
+    params: Option<ProbeParams>,
+}
+
+#[derive(Deserialize)]
+struct ProbeParams {
+    name: Option<String>,
 }
 
 async fn mcp(State(gate): State<Arc<Gate>>, request: Request) -> Response {
@@ -298,19 +305,21 @@ async fn mcp(State(gate): State<Arc<Gate>>, request: Request) -> Response {
                 )}}),
             );
         }
-        let is_tool_call = probe
+        let tool_call = probe
             .ok()
-            .and_then(|p| p.method)
-            .is_some_and(|m| m == "tools/call");
-        if is_tool_call {
+            .filter(|p| p.method.as_deref() == Some("tools/call"))
+            .map(|p| p.params.and_then(|p| p.name).unwrap_or_default());
+        if let Some(tool) = tool_call {
             if let (Some(auth), Some(principal)) = (&gate.auth, &principal)
                 && let Err(error) = auth.admit(principal)
             {
+                gate.audit_refusal(Some(principal), &tool, Outcome::Refused);
                 return auth_refusal(&gate, &error, true);
             }
             match Arc::clone(&gate.in_flight).try_acquire_owned() {
                 Ok(held) => permit = Some(held),
                 Err(_) => {
+                    gate.audit_refusal(principal.as_ref(), &tool, Outcome::Busy);
                     let mut response = refusal(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "busy",
@@ -355,6 +364,23 @@ async fn mcp(State(gate): State<Arc<Gate>>, request: Request) -> Response {
 }
 
 impl Gate {
+    /// The audit line of a tool call turned away before it ran.
+    fn audit_refusal(&self, principal: Option<&Principal>, tool: &str, outcome: Outcome) {
+        if let Some(audit) = &self.server.state.audit {
+            audit.record(&Record {
+                sub: principal.map(|p| p.subject.as_str()),
+                client_id: principal.and_then(|p| p.client_id.as_deref()),
+                tool,
+                dataset: None,
+                sql: None,
+                rows: None,
+                bytes: None,
+                duration_ms: 0.0,
+                outcome,
+            });
+        }
+    }
+
     fn check_host_and_origin(&self, headers: &HeaderMap) -> Result<(), Box<Response>> {
         let host = headers
             .get(header::HOST)
