@@ -4,7 +4,8 @@
 # `@modelcontextprotocol/inspector`, with `--strict` tool-schema checks): initialize,
 # tools/list, and a tools/call of every tool, each answer checked. Once with auth off;
 # then, when tests/oidc/ is installed, with auth on against its local OpenID provider
-# (valid token: everything works; no token, other audience, missing scope: refused).
+# (valid token: everything works; no token, other audience, missing scope: refused),
+# and the team server (`m4 serve --http`) with both clients and the SDK's OAuth sign-in.
 #
 # This script installs nothing. Before it runs, .ci/run does (from the repo root):
 #   npm ci --prefix tests/e2e --no-audit --no-fund
@@ -244,7 +245,8 @@ refused_with_token() {
 
 # The team server: `m4 serve --http` with per-request OAuth2 (the audience defaults to
 # its public URL). The Python SDK's streamable HTTP client and the Inspector CLI send a
-# bearer token from the provider; without one the server answers 401 with its challenge.
+# bearer token from the provider; without one the server answers 401 with its challenge;
+# the SDK's OAuth client signs in by itself (oauth_dance.py).
 http_pass() {
   local port
   port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -328,6 +330,21 @@ EOF
       pass "[http] inspector over HTTP with an Authorization header: $call"
     fi
   done
+  # A real client's sign-in: discovery from the 401, dynamic client registration,
+  # authorization code + PKCE through the provider's login and consent pages.
+  "$python" "$here/oauth_dance.py" "$url/mcp" > "$work/oauth.txt" 2>&1
+  local oauth_status=$?
+  grep -E '^(PASS|FAIL) ' "$work/oauth.txt" | sed "s/^\(PASS\|FAIL\) /\1 [http] /"
+  passed=$((passed + $(grep -c '^PASS ' "$work/oauth.txt")))
+  failed=$((failed + $(grep -c '^FAIL ' "$work/oauth.txt")))
+  if [ "$oauth_status" -ne 0 ]; then
+    fail "[http] the Python SDK's OAuth client signs in and calls tools (exited $oauth_status)" "$work/oauth.txt"
+  fi
+  if grep -q '"sub":"alice"' "$work/audit.jsonl" 2>/dev/null; then
+    pass "[http] the audit log names the signed-in user (alice)"
+  else
+    fail "[http] the audit log names the signed-in user (alice)" "$work/audit.jsonl"
+  fi
   if grep -q '"sub":"m4-rs256"' "$work/audit.jsonl" 2>/dev/null && ! grep -qF "$http_token" "$work/audit.jsonl"; then
     pass "[http] the audit log names the token's user, never the token"
   else
