@@ -724,6 +724,25 @@ mod tests {
     }
 
     #[test]
+    fn verify_checks_without_counting_and_admit_counts() {
+        let (auth, _, _) = per_request(&[("M4_OAUTH2_RATE_LIMIT_REQUESTS", "1")]);
+        let bearer = token_for("alice", "rsa-a");
+        for _ in 0..5 {
+            let principal = auth.verify(&bearer).unwrap();
+            assert_eq!(principal.subject, "alice");
+            assert_eq!(principal.client_id.as_deref(), Some("m4-tests"));
+        }
+        let principal = auth.verify(&bearer).unwrap();
+        auth.admit(&principal).unwrap();
+        let text = auth.admit(&principal).unwrap_err().to_string();
+        assert!(text.starts_with("Rate limit exceeded"), "{text}");
+        assert!(
+            auth.verify(&bearer).is_ok(),
+            "a limited user's token is still valid"
+        );
+    }
+
+    #[test]
     fn a_repeated_bearer_is_verified_once_and_cached_by_digest() {
         let (auth, _, _) = per_request(&[]);
         let bearer = token("rsa-a");
