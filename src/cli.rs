@@ -40,8 +40,14 @@ pub struct Cli {
 /// m4's sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve MCP over stdio (what an MCP client launches; the default).
-    Serve,
+    /// Serve MCP over stdio (what an MCP client launches; the default), or over HTTP with `--http`.
+    Serve {
+        /// Serve MCP's streamable HTTP transport at `/mcp` on this address instead
+        /// (default `M4_HTTP_ADDR`, else 127.0.0.1:8000): the team server. Any
+        /// address but loopback needs OAuth2 (`M4_OAUTH2_*`) and `M4_HTTP_PUBLIC_URL`.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+        http: Option<String>,
+    },
     /// Download or load a data set and build its DuckDB database.
     Init {
         /// mimic-iv-demo, mimic-iv, synthetic, or mimic-iv-bigquery (checks BigQuery access; builds nothing).
@@ -138,11 +144,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if cli_dataset.is_some() {
         settings.dataset = cli_dataset;
     }
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(server::Config {
+    match cli.command.unwrap_or(Command::Serve { http: None }) {
+        Command::Serve { http: None } => serve(server::Config {
             auth: AuthConfig::from_lookup(environment)?,
             settings,
         }),
+        Command::Serve { http: Some(addr) } => {
+            let http = config::http::HttpSettings::from_lookup(Some(&addr), environment)?;
+            // The audience defaults to the public URL: the resource the tokens are for.
+            let public_url = http.public_url.clone();
+            let auth_lookup = |name: &str| match environment(name) {
+                Some(v) if !v.trim().is_empty() => Some(v),
+                _ if name == config::M4_OAUTH2_AUDIENCE => Some(public_url.clone()),
+                other => other,
+            };
+            serve_http(
+                server::Config {
+                    auth: AuthConfig::from_lookup(auth_lookup)?,
+                    settings,
+                },
+                http,
+            )
+        }
         Command::Init {
             dataset,
             src,
@@ -274,6 +297,18 @@ fn serve(config: server::Config) -> anyhow::Result<()> {
     // A query still running when the client hung up is read-only work nobody
     // will read: do not wait for it to finish or time out.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(outcome?)
+}
+
+fn serve_http(config: server::Config, http: config::http::HttpSettings) -> anyhow::Result<()> {
+    // rmcp logs each stateless request's service start and end at `info`.
+    init_logging("info,rmcp=warn");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let outcome = runtime.block_on(server::http::serve(config, http));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     Ok(outcome?)
 }
 

@@ -8,6 +8,8 @@
 //! `AuthConfig::from_lookup` (which parses the `M4_OAUTH2_*` constants below, so
 //! that the list stays in one place), and hands typed values on.
 
+pub mod http;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -71,6 +71,15 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     config::M4_BIGQUERY_MAX_BYTES_BILLED,
     config::M4_BIGQUERY_API_URL,
     config::M4_BIGQUERY_CREDENTIALS,
+    config::http::M4_HTTP_ADDR,
+    config::http::M4_HTTP_PUBLIC_URL,
+    config::http::M4_HTTP_MAX_IN_FLIGHT,
+    config::http::M4_HTTP_MAX_BODY,
+    config::http::M4_HTTP_REQUEST_TIMEOUT,
+    config::http::M4_HTTP_ALLOWED_HOSTS,
+    config::http::M4_HTTP_ALLOWED_ORIGINS,
+    config::http::M4_AUDIT_LOG,
+    config::http::M4_AUDIT_SQL,
 ];
 
 /// Values never shown, in text or JSON.

@@ -9,9 +9,12 @@
 //!   Reads the environment once, builds the typed settings and hands them on; the
 //!   only module that prints to stdout outside the MCP transport → everything.
 //! - [`config`]: every `M4_*` environment variable and the typed settings parsed
-//!   from them. Depends on nothing else in m4.
+//!   from them (`config::http`: the team server's `M4_HTTP_*`, `M4_AUDIT_*`).
+//!   Depends on nothing else in m4.
 //! - [`server`]: the MCP handler built from one `server::Config`, served over a
-//!   transport given as an argument → `datasets`, `engine`, `format`, `auth`.
+//!   transport given as an argument (stdio), or by `server::http` over streamable
+//!   HTTP with per-request OAuth2 (the team server), and `server::audit`'s one
+//!   JSON line per call → `datasets`, `engine`, `format`, `auth`, `config`.
 //! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),
 //!   the checked-query type, and the engines behind it: DuckDB, and BigQuery
 //!   (`engine::bigquery`: REST over ureq, Google credentials, name rewriting, the

@@ -19,16 +19,16 @@ use crate::common::{self, McpChild, is_tool_error, tool_text};
 
 const AUDIENCE: &str = "https://m4.example/api";
 
-/// A running `oidc-provider`, stopped on drop.
-struct Provider {
+/// A running `oidc-provider`, stopped on drop (also used by tests/http.rs).
+pub(crate) struct Provider {
     child: Option<Child>,
-    issuer: String,
+    pub(crate) issuer: String,
     port: u16,
 }
 
 impl Provider {
     /// Starts on a free port with fixture keys `keys` (comma-separated names).
-    fn start(keys: &str) -> Provider {
+    pub(crate) fn start(keys: &str) -> Provider {
         Provider::start_on(0, keys)
     }
 
@@ -116,7 +116,7 @@ impl Provider {
     }
 
     /// An access token for `client` (secret `<client>-secret`) and `resource`.
-    fn token(&self, client: &str, scope: &str, resource: &str) -> String {
+    pub(crate) fn token(&self, client: &str, scope: &str, resource: &str) -> String {
         let mut response = ureq::post(format!("{}/token", self.issuer))
             .header(
                 "Authorization",

@@ -9,6 +9,7 @@ mod concepts;
 mod csv_reader;
 mod datasets;
 mod doctor;
+mod http;
 mod install;
 mod mcp;
 mod safety;

@@ -72,6 +72,8 @@ use verified::VerifiedCache;
 pub struct Principal {
     /// The token's `sub` claim.
     pub subject: String,
+    /// The client the token was issued to (`client_id`, else `azp`), for the audit log.
+    pub client_id: Option<String>,
 }
 
 /// Where the credential of a call comes from; decides what start-up needs.
@@ -389,15 +391,33 @@ impl Authenticator {
     /// `Authorization` header value with its `Bearer ` prefix is accepted). Validates
     /// it, checks scopes, then counts the call against its `sub`'s rate limit.
     pub fn authorize(&self, bearer: &str) -> Result<Principal, AuthError> {
+        let principal = self.verify(bearer)?;
+        self.admit(&principal)?;
+        Ok(principal)
+    }
+
+    /// [`Authenticator::authorize`] without counting a call: validates `bearer` and
+    /// checks its scopes. For HTTP requests that are not tool calls (the handshake,
+    /// listing tools), which must carry a valid token but do not use up the limit.
+    pub fn verify(&self, bearer: &str) -> Result<Principal, AuthError> {
         let running = self.running.get().ok_or(AuthError::NotStarted)?;
         let claims = self
             .validate(running, config::strip_bearer(bearer))
             .inspect_err(|e| {
                 tracing::debug!("OAuth2 check failed: {e}");
             })?;
+        Ok(Principal {
+            subject: claims.sub.clone(),
+            client_id: claims.client_id.clone().or_else(|| claims.azp.clone()),
+        })
+    }
+
+    /// Counts one call against `principal`'s (`sub`) rate limit.
+    pub fn admit(&self, principal: &Principal) -> Result<(), AuthError> {
+        let running = self.running.get().ok_or(AuthError::NotStarted)?;
         if let Some(limiter) = &running.limiter {
             limiter
-                .check(&claims.sub, self.clock.now())
+                .check(&principal.subject, self.clock.now())
                 .map_err(|limited| AuthError::RateLimited {
                     requests: limiter.requests(),
                     window_secs: limiter.window().as_secs(),
@@ -406,9 +426,7 @@ impl Authenticator {
                         + u64::from(limited.retry_after.subsec_nanos() > 0),
                 })?;
         }
-        Ok(Principal {
-            subject: claims.sub.clone(),
-        })
+        Ok(())
     }
 
     /// Every tool call on stdio: [`Authenticator::authorize`] with the configured
@@ -706,6 +724,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(text.starts_with("Rate limit exceeded: 1 calls"), "{text}");
+    }
+
+    #[test]
+    fn verify_checks_without_counting_and_admit_counts() {
+        let (auth, _, _) = per_request(&[("M4_OAUTH2_RATE_LIMIT_REQUESTS", "1")]);
+        let bearer = token_for("alice", "rsa-a");
+        for _ in 0..5 {
+            let principal = auth.verify(&bearer).unwrap();
+            assert_eq!(principal.subject, "alice");
+            assert_eq!(principal.client_id.as_deref(), Some("m4-tests"));
+        }
+        let principal = auth.verify(&bearer).unwrap();
+        auth.admit(&principal).unwrap();
+        let text = auth.admit(&principal).unwrap_err().to_string();
+        assert!(text.starts_with("Rate limit exceeded"), "{text}");
+        assert!(
+            auth.verify(&bearer).is_ok(),
+            "a limited user's token is still valid"
+        );
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct ConfigArgs {
     /// instead.
     #[arg(long, value_name = "TOKEN")]
     pub oauth2_token: Option<String>,
+    /// A team server's URL (`https://m4.example.org`, `/mcp` added): print an HTTP
+    /// entry for it instead of one that starts m4 on this machine.
+    #[arg(long, value_name = "URL")]
+    pub http: Option<String>,
     /// Data set for the entry's `M4_DATASET` (from the global `--dataset`).
     #[arg(skip)]
     pub dataset: Option<String>,
@@ -228,6 +232,7 @@ mod tests {
             oauth2_jwks_url: None,
             oauth2_client_id: None,
             oauth2_token: None,
+            http: None,
             dataset: None,
             data_dir: None,
             bigquery: Vec::new(),

@@ -17,10 +17,12 @@
 //! - `entry`: one server entry in each client's shape, and the paths it holds.
 //! - `merge`: the entry into a file's JSON text, keeping the rest as it was.
 //! - `write`: the file on disk: its usual place, backup, atomic replace.
+//! - `remote`: the `url` entry for a team server (`--http URL`).
 
 mod args;
 mod entry;
 mod merge;
+mod remote;
 mod write;
 
 use std::io::Write as _;
@@ -67,6 +69,14 @@ pub enum ClientConfigError {
         value: String,
         hint: &'static str,
     },
+    #[error(
+        "Claude Desktop adds a server on the network as a connector, not in its configuration file\n\nhint: in Claude Desktop open Settings → Connectors → Add custom connector and enter `{url}`; it signs you in with your organisation's account"
+    )]
+    DesktopConnector { url: String },
+    #[error(
+        "`{flag}` does not go with `--http`: the team server's operator configures OAuth2 and the data set, and your client signs in by itself\n\nhint: drop `{flag}`"
+    )]
+    NotWithHttp { flag: &'static str },
     #[error("the entry name is empty\n\nhint: pass `--name m4` or another non-empty name")]
     EmptyName,
     #[error(transparent)]
@@ -122,6 +132,9 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
     let name = args.name.trim();
     if name.is_empty() {
         return Err(ClientConfigError::EmptyName.into());
+    }
+    if let Some(url) = &args.http {
+        return run_remote(args, client, name, url);
     }
     if client != Client::ClaudeDesktop {
         if args.config_file.is_some() {
@@ -189,6 +202,38 @@ pub fn run(args: &ConfigArgs) -> anyhow::Result<()> {
             }
         );
     }
+    Ok(())
+}
+
+/// `m4 config <client> --http URL`: the entry for a team server.
+fn run_remote(args: &ConfigArgs, client: Client, name: &str, url: &str) -> anyhow::Result<()> {
+    let flags = [
+        (args.enable_oauth2, "--enable-oauth2"),
+        (args.oauth2_issuer.is_some(), "--oauth2-issuer"),
+        (args.oauth2_audience.is_some(), "--oauth2-audience"),
+        (args.oauth2_scopes.is_some(), "--oauth2-scopes"),
+        (args.oauth2_jwks_url.is_some(), "--oauth2-jwks-url"),
+        (args.oauth2_client_id.is_some(), "--oauth2-client-id"),
+        (args.oauth2_token.is_some(), "--oauth2-token"),
+        (args.config_file.is_some(), "--config-file"),
+    ];
+    if let Some((_, flag)) = flags.iter().find(|(given, _)| *given) {
+        return Err(ClientConfigError::NotWithHttp { flag }.into());
+    }
+    let endpoint = remote::endpoint(url)?;
+    let snippet = remote::snippet(client, name, &endpoint)?;
+    if !args.print {
+        return Err(ClientConfigError::PrintOnly {
+            client: client.cli_name(),
+            target: print_target(client),
+        }
+        .into());
+    }
+    writeln!(std::io::stdout().lock(), "{snippet}")?;
+    eprintln!("note: {}", print_target(client));
+    eprintln!(
+        "note: the client signs you in when it first connects (your browser opens on your organisation's sign-in page)"
+    );
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The MCP server: the tool handler built from one [`Config`], the auth check in
 //! front of every tool, and serving over a transport given as an argument
-//! (stdio today; the same server will be mounted on HTTP).
+//! (stdio, or the team server's streamable HTTP in [`http`]).
 //!
 //! Tools never build SQL from request text and never touch an engine's
 //! internals: they hand request SQL to the engine's check, ask the engine for
@@ -8,7 +8,9 @@
 //! Every tool call goes through [`M4Server::call`], so authorisation, logging,
 //! cancellation and error mapping happen in one place.
 
+pub mod audit;
 mod errors;
+pub mod http;
 mod resources;
 mod tools;
 
@@ -24,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::clock::SystemClock;
 use crate::auth::config::AuthConfig;
-use crate::auth::{AuthError, Authenticator, Principal};
+use crate::auth::{AuthError, Authenticator, Credential, Principal};
 use crate::config::Settings;
 use crate::datasets::{DatasetSpec, Store};
 use crate::engine::{Canceller, Engine, Limits, QueryError, QueryResult, ToolQuery};
@@ -54,6 +56,10 @@ pub enum ServeError {
     Service(String),
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("{0}")]
+    Http(String),
 }
 
 /// The server's state, shared by all calls.
@@ -62,11 +68,14 @@ pub struct M4Server {
     state: Arc<State>,
     /// Built once: building it generates every tool's JSON schema.
     tool_router: Arc<ToolRouter<M4Server>>,
+    /// The HTTP request's user, already authorised by [`http`]; `None` on stdio.
+    caller: Option<Arc<Principal>>,
 }
 
 struct State {
     store: Store,
     auth: Option<Arc<Authenticator>>,
+    audit: Option<audit::AuditLog>,
 }
 
 /// What a tool hands back on success.
@@ -84,6 +93,8 @@ pub struct CallContext {
     server: M4Server,
     cancelled: Arc<AtomicBool>,
     running: Arc<Mutex<Option<Canceller>>>,
+    /// The request's SQL, for the audit log.
+    sql: Arc<Mutex<Option<String>>>,
 }
 
 impl CallContext {
@@ -99,6 +110,7 @@ impl CallContext {
 
     /// Checks `sql` from the request, then runs it within the limits.
     pub fn run_sql(&self, sql: &str) -> Result<QueryResult, ToolError> {
+        *lock(&self.sql) = Some(sql.to_string());
         let engine = self.engine()?;
         let mut session = engine.begin()?;
         let query = session.check(sql)?;
@@ -143,8 +155,30 @@ impl M4Server {
     /// A server over `store`, with `auth` (already started) checked before every call.
     pub fn new(store: Store, auth: Option<Arc<Authenticator>>) -> M4Server {
         M4Server {
-            state: Arc::new(State { store, auth }),
+            state: Arc::new(State {
+                store,
+                auth,
+                audit: None,
+            }),
             tool_router: Arc::new(M4Server::tool_router()),
+            caller: None,
+        }
+    }
+
+    /// This server with an audit log line written for every call.
+    /// Call before the server is shared (it is built once, then cloned).
+    pub fn with_audit(mut self, audit: Option<audit::AuditLog>) -> M4Server {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.audit = audit;
+        }
+        self
+    }
+
+    /// This server acting for `caller`, whom the HTTP layer has authorised.
+    fn for_caller(&self, caller: Option<Arc<Principal>>) -> M4Server {
+        M4Server {
+            caller,
+            ..self.clone()
         }
     }
 
@@ -152,17 +186,31 @@ impl M4Server {
     /// configured token) when it is on, and the default data set opening in the
     /// background for the first call.
     pub async fn start(config: Config) -> Result<M4Server, ServeError> {
+        M4Server::start_for(config, Credential::Configured, None).await
+    }
+
+    /// [`M4Server::start`] for calls whose credential comes from `credential`, with
+    /// an audit line per call written to `audit`.
+    async fn start_for(
+        config: Config,
+        credential: Credential,
+        audit: Option<audit::AuditLog>,
+    ) -> Result<M4Server, ServeError> {
         let auth = match config.auth {
             None => None,
             Some(auth_config) => {
                 let auth = Arc::new(Authenticator::new(auth_config, Arc::new(SystemClock)));
                 let starting = Arc::clone(&auth);
-                tokio::task::spawn_blocking(move || starting.start()).await??;
+                tokio::task::spawn_blocking(move || match credential {
+                    Credential::Configured => starting.start(),
+                    Credential::PerRequest => starting.start_per_request(),
+                })
+                .await??;
                 tracing::info!("OAuth2 authentication is on");
                 Some(auth)
             }
         };
-        let server = M4Server::new(Store::new(&config.settings), auth);
+        let server = M4Server::new(Store::new(&config.settings), auth).with_audit(audit);
         // Opened beside the MCP handshake rather than before it: the client's
         // `initialize` is answered at once, and a first call waits for the open
         // under the store's lock instead of opening a second time.
@@ -187,6 +235,8 @@ impl M4Server {
         let server = self.clone();
         let cancelled = Arc::new(AtomicBool::new(false));
         let running: Arc<Mutex<Option<Canceller>>> = Arc::new(Mutex::new(None));
+        let sql: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let request_dataset = dataset.clone();
         let watcher = {
             let (cancelled, running) = (Arc::clone(&cancelled), Arc::clone(&running));
             let cancel = cancel.clone();
@@ -198,12 +248,10 @@ impl M4Server {
                 }
             })
         };
+        let recorded_sql = Arc::clone(&sql);
         let outcome = tokio::task::spawn_blocking(move || {
             let principal = server.authorize();
-            let user = principal
-                .as_ref()
-                .ok()
-                .and_then(|p| p.as_ref().map(|p| p.subject.clone()));
+            let user = principal.as_ref().ok().and_then(Clone::clone);
             let attempt = principal.and_then(|_| {
                 let spec = server.state.store.choose(dataset.as_deref())?;
                 let context = CallContext {
@@ -211,6 +259,7 @@ impl M4Server {
                     server: server.clone(),
                     cancelled,
                     running,
+                    sql: recorded_sql,
                 };
                 work(&context).map(|output| (spec, output))
             });
@@ -220,8 +269,31 @@ impl M4Server {
         .unwrap_or_else(|join_error| (None, Err(ToolError::Internal(join_error.to_string()))));
         watcher.abort();
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (user, outcome) = outcome;
-        let user = user.as_deref().unwrap_or("local");
+        let (principal, outcome) = outcome;
+        if let Some(audit) = &self.state.audit {
+            let sql = lock(&sql).take();
+            let (dataset, rows, bytes, result) = match &outcome {
+                Ok((spec, output)) => (
+                    Some(spec.name),
+                    Some(output.rows),
+                    Some(output.text.len()),
+                    audit::Outcome::Ok,
+                ),
+                Err(error) => (request_dataset.as_deref(), None, None, outcome_of(error)),
+            };
+            audit.record(&audit::Record {
+                sub: principal.as_ref().map(|p| p.subject.as_str()),
+                client_id: principal.as_ref().and_then(|p| p.client_id.as_deref()),
+                tool,
+                dataset,
+                sql: sql.as_deref(),
+                rows,
+                bytes,
+                duration_ms: elapsed_ms,
+                outcome: result,
+            });
+        }
+        let user = principal.as_ref().map_or("local", |p| p.subject.as_str());
         match outcome {
             Ok((spec, output)) => {
                 tracing::info!(
@@ -255,10 +327,30 @@ impl M4Server {
     }
 
     fn authorize(&self) -> Result<Option<Principal>, ToolError> {
+        if let Some(caller) = &self.caller {
+            // Validated and counted by the HTTP layer before the call was dispatched.
+            return Ok(Some(Principal::clone(caller)));
+        }
         match &self.state.auth {
             None => Ok(None),
+            // On HTTP without a caller this refuses (no configured token): never open.
             Some(auth) => Ok(Some(auth.authorize_configured()?)),
         }
+    }
+}
+
+/// How a failed call ends, for the audit log.
+fn outcome_of(error: &ToolError) -> audit::Outcome {
+    match error {
+        ToolError::Auth(_) => audit::Outcome::Refused,
+        ToolError::Query(QueryError::Cancelled) => audit::Outcome::Cancelled,
+        ToolError::Query(QueryError::Timeout { .. }) => audit::Outcome::Timeout,
+        other => match other.disposition() {
+            crate::engine::Disposition::User => audit::Outcome::Rejected,
+            crate::engine::Disposition::Setup | crate::engine::Disposition::Internal => {
+                audit::Outcome::Failed
+            }
+        },
     }
 }
 

@@ -540,6 +540,17 @@ impl ServerHandler for M4Server {
         .with_instructions(self.instructions())
     }
 
+    /// Every tool call, on behalf of the HTTP request's user when there is one.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        let server = self.for_caller(super::http::caller(&context));
+        let call = rmcp::handler::server::tool::ToolCallContext::new(&server, request, context);
+        server.tool_router.call(call).await
+    }
+
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,

@@ -4,7 +4,8 @@
 # `@modelcontextprotocol/inspector`, with `--strict` tool-schema checks): initialize,
 # tools/list, and a tools/call of every tool, each answer checked. Once with auth off;
 # then, when tests/oidc/ is installed, with auth on against its local OpenID provider
-# (valid token: everything works; no token, other audience, missing scope: refused).
+# (valid token: everything works; no token, other audience, missing scope: refused),
+# and the team server (`m4 serve --http`) with both clients and the SDK's OAuth sign-in.
 #
 # This script installs nothing. Before it runs, .ci/run does (from the repo root):
 #   npm ci --prefix tests/e2e --no-audit --no-fund
@@ -242,6 +243,117 @@ refused_with_token() {
   inspector_refused "$label" "$work/env-refused" "$refusal"
 }
 
+# The team server: `m4 serve --http` with per-request OAuth2 (the audience defaults to
+# its public URL). The Python SDK's streamable HTTP client and the Inspector CLI send a
+# bearer token from the provider; without one the server answers 401 with its challenge;
+# the SDK's OAuth client signs in by itself (oauth_dance.py).
+http_pass() {
+  local port
+  port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local url="http://127.0.0.1:$port"
+  echo "== [http] m4 serve --http 127.0.0.1:$port"
+  env M4_DATA_DIR="$data_dir" M4_OAUTH2_ENABLED=true "M4_OAUTH2_ISSUER_URL=$issuer" \
+    M4_AUDIT_LOG="$work/audit.jsonl" "$binary" serve --http "127.0.0.1:$port" 2> "$work/http.err" &
+  local server_pid=$!
+  local up=""
+  for _ in $(seq 1 300); do
+    if "$python" -c "import urllib.request,sys; urllib.request.urlopen('$url/healthz', timeout=1)" 2>/dev/null; then
+      up=yes
+      break
+    fi
+    sleep 0.2
+  done
+  if [ -z "$up" ]; then
+    fail "[http] m4 serve --http answers /healthz" "$work/http.err"
+    kill "$server_pid" 2>/dev/null
+    return
+  fi
+  pass "[http] m4 serve --http answers /healthz"
+  local http_token
+  if ! http_token=$("$python" "$here/fetch_token.py" "$issuer" m4-rs256 "$url" 2> "$work/token.err"); then
+    fail "[http] an access token for $url" "$work/token.err"
+    kill "$server_pid" 2>/dev/null
+    return
+  fi
+  "$python" "$here/python_sdk_client.py" --http "$url/mcp" "$http_token" > "$work/py.txt" 2>&1
+  local py_status=$?
+  grep -E '^(PASS|FAIL) ' "$work/py.txt" | sed "s/^\(PASS\|FAIL\) /\1 [http] /"
+  passed=$((passed + $(grep -c '^PASS ' "$work/py.txt")))
+  failed=$((failed + $(grep -c '^FAIL ' "$work/py.txt")))
+  if [ "$py_status" -ne 0 ]; then
+    fail "[http] python-sdk client over streamable HTTP exited $py_status" "$work/py.txt"
+  fi
+  # Without a token the SDK's session cannot start: the server answers 401 with the
+  # challenge that names its protected-resource metadata.
+  if "$python" "$here/python_sdk_client.py" --http "$url/mcp" > "$work/py-none.txt" 2>&1; then
+    fail "[http] python-sdk without a token is refused" "$work/py-none.txt"
+  else
+    pass "[http] python-sdk without a token cannot open a session"
+  fi
+  if "$python" - "$url" > "$work/challenge.txt" 2>&1 <<'EOF'
+import sys, urllib.request, urllib.error
+url = sys.argv[1]
+request = urllib.request.Request(url + "/mcp", data=b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+    headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+try:
+    urllib.request.urlopen(request, timeout=10)
+    sys.exit("not refused")
+except urllib.error.HTTPError as e:
+    challenge = e.headers.get("WWW-Authenticate", "")
+    print(e.code, challenge)
+    ok = e.code == 401 and f'resource_metadata="{url}/.well-known/oauth-protected-resource"' in challenge
+    sys.exit(0 if ok else 1)
+EOF
+  then
+    pass "[http] no token: 401 with the RFC 9728 challenge"
+  else
+    fail "[http] no token: 401 with the RFC 9728 challenge" "$work/challenge.txt"
+  fi
+  local http_inspector=(--transport http --header "Authorization: Bearer $http_token")
+  for call in "tools/list" "tools/call execute_query"; do
+    local args=(--method tools/list)
+    local condition='len(result["tools"]) >= 8'
+    if [ "$call" != "tools/list" ]; then
+      args=(--method tools/call --tool-name execute_query --tool-arg "sql_query=select count(*) as n from mimiciv_hosp.patients")
+      condition='result.get("isError") is not True and result["structuredContent"]["rows"][0][0] > 0'
+    fi
+    (cd "$here" && npx --no-install @modelcontextprotocol/inspector --cli "$url/mcp" --format json -q \
+      "${args[@]}" "${http_inspector[@]}") > "$work/out.json" 2> "$work/err.txt"
+    local got=$?
+    if [ "$got" -ne 0 ]; then
+      cat "$work/out.json" >> "$work/err.txt"
+      fail "[http] inspector over HTTP: $call (exited $got)" "$work/err.txt"
+    elif ! json_check "$condition"; then
+      cat "$work/out.json" >> "$work/err.txt"
+      fail "[http] inspector over HTTP: $call ($condition)" "$work/err.txt"
+    else
+      pass "[http] inspector over HTTP with an Authorization header: $call"
+    fi
+  done
+  # A real client's sign-in: discovery from the 401, dynamic client registration,
+  # authorization code + PKCE through the provider's login and consent pages.
+  "$python" "$here/oauth_dance.py" "$url/mcp" > "$work/oauth.txt" 2>&1
+  local oauth_status=$?
+  grep -E '^(PASS|FAIL) ' "$work/oauth.txt" | sed "s/^\(PASS\|FAIL\) /\1 [http] /"
+  passed=$((passed + $(grep -c '^PASS ' "$work/oauth.txt")))
+  failed=$((failed + $(grep -c '^FAIL ' "$work/oauth.txt")))
+  if [ "$oauth_status" -ne 0 ]; then
+    fail "[http] the Python SDK's OAuth client signs in and calls tools (exited $oauth_status)" "$work/oauth.txt"
+  fi
+  if grep -q '"sub":"alice"' "$work/audit.jsonl" 2>/dev/null; then
+    pass "[http] the audit log names the signed-in user (alice)"
+  else
+    fail "[http] the audit log names the signed-in user (alice)" "$work/audit.jsonl"
+  fi
+  if grep -q '"sub":"m4-rs256"' "$work/audit.jsonl" 2>/dev/null && ! grep -qF "$http_token" "$work/audit.jsonl"; then
+    pass "[http] the audit log names the token's user, never the token"
+  else
+    fail "[http] the audit log names the token's user, never the token" "$work/audit.jsonl"
+  fi
+  kill "$server_pid" 2>/dev/null
+  wait "$server_pid" 2>/dev/null
+}
+
 if [ ! -f "$oidc_dir/provider.mjs" ]; then
   echo "SKIPPED auth-on: no OpenID provider harness in tests/oidc/"
 elif [ ! -d "$oidc_dir/node_modules/oidc-provider" ]; then
@@ -279,6 +391,8 @@ else
     refused_with_token "[auth-on] inspector: a token without read:mimic-data is refused" \
       "Missing required scopes: read:mimic-data" \
       m4-noscope "$audience" other:scope "${auth_env[@]}"
+
+    http_pass
   fi
   kill "$oidc_pid" 2>/dev/null
   wait "$oidc_pid" 2>/dev/null

@@ -21,6 +21,9 @@
 //              the provider's development pages (any login, any password).
 //              `--no-device-flow` turns the device flow off (a provider without it).
 //   m4-cli-short  the same, tokens live 8 s (a signed-in session across lifetimes)
+//   any client that registers itself (dynamic client registration, RFC 7591), as MCP
+//   clients do for the team server (tests/e2e/oauth_dance.py): the authorization code
+//   flow with PKCE, RS256, tokens live 600 s, `sub` = the login typed on the page.
 
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -91,12 +94,16 @@ const provider = new Provider(issuer, {
     deviceFlow: { enabled: deviceFlow },
     revocation: { enabled: true },
     clientCredentials: { enabled: true },
+    // MCP clients register themselves (RFC 7591) and sign in with the authorization
+    // code flow and PKCE (required for public clients by default).
+    registration: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => 'https://m4.example/api',
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resourceIndicator, client) => {
-        const c = byId.get(client.clientId);
+        // A client that registered itself (dynamic registration): RS256, 600 s.
+        const c = byId.get(client.clientId) ?? { alg: 'RS256', ttl: 600 };
         return {
           scope: 'read:mimic-data other:scope',
           audience: resourceIndicator,
