@@ -36,7 +36,9 @@ pub use crate::concepts::ItemMatch;
 pub use cancel::{Canceller, StopReason};
 pub use catalog::{ColumnInfo, TableInfo, TableSummary, resolve_table};
 pub use checked::{CheckedQuery, EngineId, Param};
-pub use result::{Cell, MAX_CELL_CHARS, QueryResult, ResultColumn, Truncation, shorten};
+pub use result::{
+    MAX_CELL_CHARS, QueryResult, ResultBuilder, ResultColumn, Truncation, push_escaped, push_row,
+};
 
 /// Bounds every query runs within, whatever the engine.
 #[derive(Debug, Clone)]
