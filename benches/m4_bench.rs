@@ -78,7 +78,16 @@ fn main() {
     report("start → initialize response", &mut startup);
     report("start → first tools/call answered", &mut first_answer);
 
-    let mut server = McpChild::spawn(data.path(), &envs);
+    // The 1,000-row call must not be cut by the default caps, which are sized for a
+    // conversation (see README): raise them for the round trips.
+    let mut server = McpChild::spawn(
+        data.path(),
+        &[
+            ("M4_DATASET", dataset),
+            ("M4_MAX_ROWS", "1000"),
+            ("M4_MAX_BYTES", "1000000"),
+        ],
+    );
     server.initialize();
     let call = |server: &mut McpChild, sql: &str, n: usize| {
         let mut samples = Vec::with_capacity(n);

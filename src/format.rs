@@ -62,19 +62,25 @@ pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendere
              start, length) to read a part in full.\n",
         );
     }
-    let structured = json!({
-        "columns": columns,
-        "rows": Value::Array(rows),
-        "row_count": count,
-        "truncated": truncated.is_some(),
-        "truncated_by": match truncated {
+    // Built by hand: `json!` would copy the rows through `to_value`.
+    let mut structured = serde_json::Map::with_capacity(6);
+    structured.insert("columns".into(), json!(columns));
+    structured.insert("rows".into(), Value::Array(rows));
+    structured.insert("row_count".into(), json!(count));
+    structured.insert("truncated".into(), json!(truncated.is_some()));
+    structured.insert(
+        "truncated_by".into(),
+        match truncated {
             None => Value::Null,
             Some(Truncation::Rows) => json!("rows"),
             Some(Truncation::Bytes) => json!("bytes"),
         },
-        "elapsed_ms": elapsed.as_secs_f64() * 1000.0,
-    });
-    Rendered { text, structured }
+    );
+    structured.insert("elapsed_ms".into(), json!(elapsed.as_secs_f64() * 1000.0));
+    Rendered {
+        text,
+        structured: Value::Object(structured),
+    }
 }
 
 #[cfg(test)]
