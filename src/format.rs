@@ -16,10 +16,11 @@ pub use crate::engine::push_row;
 pub struct Rendered {
     /// Markdown table plus notes: what the model reads.
     pub text: String,
-    /// `{columns, rows, row_count, truncated, truncated_by, elapsed_ms}`: the same
-    /// rows for programs. `columns` gives each column's name and SQL type once;
-    /// `rows` are arrays in column order (no key repeated per row), numbers
-    /// stay numbers where JSON holds them exactly and null stays null.
+    /// `{columns, types, rows, row_count, truncated, truncated_by?, elapsed_ms}`:
+    /// the same rows for programs. `columns` and `types` give each column's name
+    /// and SQL type once; `rows` are arrays in column order (no key repeated per
+    /// row), numbers stay numbers where JSON holds them exactly and null stays
+    /// null; `truncated_by` (`rows` or `bytes`) is there only when `truncated` is true.
     pub structured: Value,
 }
 
@@ -63,20 +64,28 @@ pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendere
         );
     }
     // Built by hand: `json!` would copy the rows through `to_value`.
-    let mut structured = serde_json::Map::with_capacity(6);
-    structured.insert("columns".into(), json!(columns));
+    let mut structured = serde_json::Map::with_capacity(7);
+    let (names, types): (Vec<Value>, Vec<Value>) = columns
+        .into_iter()
+        .map(|c| (Value::String(c.name), Value::String(c.type_name)))
+        .unzip();
+    structured.insert("columns".into(), Value::Array(names));
+    structured.insert("types".into(), Value::Array(types));
     structured.insert("rows".into(), Value::Array(rows));
     structured.insert("row_count".into(), json!(count));
     structured.insert("truncated".into(), json!(truncated.is_some()));
-    structured.insert(
-        "truncated_by".into(),
-        match truncated {
-            None => Value::Null,
-            Some(Truncation::Rows) => json!("rows"),
-            Some(Truncation::Bytes) => json!("bytes"),
-        },
-    );
-    structured.insert("elapsed_ms".into(), json!(elapsed.as_secs_f64() * 1000.0));
+    match truncated {
+        None => {}
+        Some(Truncation::Rows) => {
+            structured.insert("truncated_by".into(), json!("rows"));
+        }
+        Some(Truncation::Bytes) => {
+            structured.insert("truncated_by".into(), json!("bytes"));
+        }
+    }
+    // Microseconds are all a reader can use; more digits only cost bytes.
+    let elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    structured.insert("elapsed_ms".into(), json!(elapsed_ms));
     Rendered {
         text,
         structured: Value::Object(structured),
@@ -140,10 +149,9 @@ mod tests {
                 .text
                 .starts_with("| value |\n| --- |\n| NULL |\n| z |\n")
         );
-        assert_eq!(
-            rendered.structured["columns"],
-            json!([{"name": "value", "type": "VARCHAR"}])
-        );
+        assert_eq!(rendered.structured["columns"], json!(["value"]));
+        assert_eq!(rendered.structured["types"], json!(["VARCHAR"]));
+        assert!(rendered.structured.get("truncated_by").is_none());
         assert_eq!(rendered.structured["rows"], json!([[null], ["z"]]));
         assert!(rendered.text.ends_with("\n2 rows\n"), "{}", rendered.text);
     }

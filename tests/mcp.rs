@@ -368,11 +368,13 @@ fn types_render_faithfully() {
     assert_eq!(row[5], "[1, 2, 3]");
     assert_eq!(row[6], "2150-01-02");
     assert_eq!(row[7], true);
-    let types: Vec<&str> = result["structuredContent"]["columns"]
+    // Names and types once each, in column order, not an object per column.
+    assert_eq!(result["structuredContent"]["columns"][1], "ts", "{result}");
+    let types: Vec<&str> = result["structuredContent"]["types"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["type"].as_str().unwrap())
+        .map(|t| t.as_str().unwrap())
         .collect();
     assert_eq!(types[1], "TIMESTAMP");
     assert_eq!(types[2], "DECIMAL(10,2)");
