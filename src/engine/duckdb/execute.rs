@@ -281,12 +281,12 @@ impl<'a> Reader<'a> {
             Reader::TextView(array) if array.is_null(row) => out.null(),
             Reader::TextView(array) => out.text(array.value(row)),
             Reader::Date(_, days, formatter) => match Civil::date(days[row].into()) {
-                civil if civil.in_range() => out.display(civil),
+                civil if civil.in_range() => out.text(civil.write(&mut [0; 32])),
                 _ => out.display(formatter.value(row)),
             },
             Reader::Timestamp(_, values, per_second, formatter) => {
                 match Civil::timestamp(values[row], *per_second) {
-                    civil if civil.in_range() => out.display(civil),
+                    civil if civil.in_range() => out.text(civil.write(&mut [0; 32])),
                     _ => out.display(formatter.value(row)),
                 }
             }
@@ -340,28 +340,55 @@ impl Civil {
     }
 }
 
+impl Civil {
+    /// Writes the value into `buffer` digit by digit (the formatting machinery
+    /// costs more than the digits on a 1000-row result) and returns it.
+    fn write<'b>(&self, buffer: &'b mut [u8; 32]) -> &'b str {
+        fn digits(buffer: &mut [u8; 32], at: &mut usize, value: u32, width: u32) {
+            let mut divisor = 10u32.pow(width - 1);
+            for _ in 0..width {
+                buffer[*at] = b'0' + (value / divisor % 10) as u8;
+                divisor /= 10;
+                *at += 1;
+            }
+        }
+        fn byte(buffer: &mut [u8; 32], at: &mut usize, b: u8) {
+            buffer[*at] = b;
+            *at += 1;
+        }
+        let mut at = 0;
+        // `in_range` holds, so the year has four digits.
+        digits(buffer, &mut at, self.year as u32, 4);
+        byte(buffer, &mut at, b'-');
+        digits(buffer, &mut at, self.month, 2);
+        byte(buffer, &mut at, b'-');
+        digits(buffer, &mut at, self.day, 2);
+        if let Some((seconds, nanos)) = self.time {
+            byte(buffer, &mut at, b' ');
+            digits(buffer, &mut at, seconds / 3600, 2);
+            byte(buffer, &mut at, b':');
+            digits(buffer, &mut at, seconds / 60 % 60, 2);
+            byte(buffer, &mut at, b':');
+            digits(buffer, &mut at, seconds % 60, 2);
+            if nanos != 0 {
+                byte(buffer, &mut at, b'.');
+                if nanos % 1_000_000 == 0 {
+                    digits(buffer, &mut at, nanos / 1_000_000, 3);
+                } else if nanos % 1_000 == 0 {
+                    digits(buffer, &mut at, nanos / 1_000, 6);
+                } else {
+                    digits(buffer, &mut at, nanos, 9);
+                }
+            }
+        }
+        // Only ASCII digits and separators were written.
+        std::str::from_utf8(&buffer[..at]).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for Civil {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)?;
-        let Some((seconds, nanos)) = self.time else {
-            return Ok(());
-        };
-        write!(
-            f,
-            " {:02}:{:02}:{:02}",
-            seconds / 3600,
-            seconds / 60 % 60,
-            seconds % 60
-        )?;
-        if nanos == 0 {
-            Ok(())
-        } else if nanos % 1_000_000 == 0 {
-            write!(f, ".{:03}", nanos / 1_000_000)
-        } else if nanos % 1_000 == 0 {
-            write!(f, ".{:06}", nanos / 1_000)
-        } else {
-            write!(f, ".{nanos:09}")
-        }
+        f.write_str(self.write(&mut [0; 32]))
     }
 }
 
