@@ -93,9 +93,12 @@ fn main() {
         let mut samples = Vec::with_capacity(n);
         for _ in 0..n {
             let started = Instant::now();
-            let result = server.call_tool("execute_query", json!({"sql_query": sql}));
+            // All the rows: a call gets 100 unless it asks (`max_rows`).
+            let result =
+                server.call_tool("execute_query", json!({"sql_query": sql, "max_rows": 1000}));
             samples.push(started.elapsed());
             assert!(!common::is_tool_error(&result), "{result}");
+            assert_eq!(result["structuredContent"]["truncated"], false, "{result}");
         }
         samples
     };
