@@ -2,8 +2,9 @@
 //! for programs, with a note when a result was cut short.
 //!
 //! The table is Markdown: models read it well, it does not repeat column names
-//! per row the way JSON objects would, and Claude Desktop renders it. This module
-//! runs no queries.
+//! per row the way JSON objects would, and Claude Desktop renders it. Its lines
+//! and the JSON rows arrive already written by the engine's `ResultBuilder`;
+//! this module adds the notes and the structured envelope, and runs no queries.
 
 use serde_json::{Value, json};
 

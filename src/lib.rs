@@ -13,9 +13,11 @@
 //! - [`server`]: the MCP handler built from one `server::Config`, served over a
 //!   transport given as an argument → `datasets`, `engine`, `format`, `auth`.
 //! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),
-//!   the checked-query type, and the DuckDB engine behind it → `concepts` (the
-//!   item search's DuckDB SQL) only.
-//! - [`format`]: query results → a text table and structured content → `engine`'s types.
+//!   the checked-query type, the result builder every engine feeds typed cells to
+//!   (it writes the table lines and the JSON rows in one pass), and the DuckDB
+//!   engine behind it → `concepts` (the item search's DuckDB SQL) only.
+//! - [`format`]: a query result → the reply's text (table plus notes) and structured
+//!   content → `engine`'s types.
 //! - [`datasets`]: the data-set registry, download, loading, the synthetic
 //!   generator, and choosing and opening a data set's engine for a call
 //!   (`datasets::Store`) → `engine`, `config`. The only code that opens a

@@ -19,7 +19,11 @@
 //! checked can never reach BigQuery's executor, or one data set's check vouch for
 //! another's.
 //!
-//! This module does not format results for people (see `format`), does not know
+//! Results are built through [`ResultBuilder`] (typed cells in, the Markdown table
+//! lines and JSON rows out, within the row and byte caps), so every engine's
+//! results read the same; the notes around them are `format`'s.
+//!
+//! This module does not word results for people (see `format`), does not know
 //! about MCP, and does not read the environment. The DuckDB engine takes the
 //! item search's DuckDB SQL from `concepts`, where the dictionary knowledge lives.
 
