@@ -78,15 +78,27 @@ fn main() {
     report("start → initialize response", &mut startup);
     report("start → first tools/call answered", &mut first_answer);
 
-    let mut server = McpChild::spawn(data.path(), &envs);
+    // The 1,000-row call must not be cut by the default caps, which are sized for a
+    // conversation (see README): raise them for the round trips.
+    let mut server = McpChild::spawn(
+        data.path(),
+        &[
+            ("M4_DATASET", dataset),
+            ("M4_MAX_ROWS", "1000"),
+            ("M4_MAX_BYTES", "1000000"),
+        ],
+    );
     server.initialize();
     let call = |server: &mut McpChild, sql: &str, n: usize| {
         let mut samples = Vec::with_capacity(n);
         for _ in 0..n {
             let started = Instant::now();
-            let result = server.call_tool("execute_query", json!({"sql_query": sql}));
+            // All the rows: a call gets 100 unless it asks (`max_rows`).
+            let result =
+                server.call_tool("execute_query", json!({"sql_query": sql, "max_rows": 1000}));
             samples.push(started.elapsed());
             assert!(!common::is_tool_error(&result), "{result}");
+            assert_eq!(result["structuredContent"]["truncated"], false, "{result}");
         }
         samples
     };

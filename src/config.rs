@@ -110,11 +110,17 @@ pub const M4_MIMIC_DEMO_URL: &str = "M4_MIMIC_DEMO_URL";
 /// abandoned and resumed (default 30 s), so a stalled-server test ends in a second.
 pub const M4_TEST_DOWNLOAD_IDLE_MS: &str = "M4_TEST_DOWNLOAD_IDLE_MS";
 
-/// Default row cap: enough for a model to see a distribution or a cohort sample,
-/// small enough that a result fits comfortably in a chat's context window.
+/// Default server cap on rows (`M4_MAX_ROWS`): the most a call may ask for with
+/// execute_query's `max_rows`, and what the convenience tools' own `limit` may reach.
 pub const DEFAULT_MAX_ROWS: usize = 1_000;
-/// Default byte cap on the rendered table (~50k tokens at worst), for the same reason.
-pub const DEFAULT_MAX_BYTES: usize = 200_000;
+/// Rows execute_query returns when the call does not say (`max_rows`), never more
+/// than the server's cap. Measured (benches/payload.sh): a row of a table costs
+/// 80–200 tokens, so 100 rows are 8k–20k tokens, enough for a distribution,
+/// a top-N or a cohort sample, and a tenth of a 200k-token context at most.
+pub const DEFAULT_CALL_ROWS: usize = 100;
+/// Default byte cap on the rendered table (`M4_MAX_BYTES`): measured at 2–3.5
+/// bytes per token, 50,000 bytes are 15k–25k tokens, whatever `max_rows` asked.
+pub const DEFAULT_MAX_BYTES: usize = 50_000;
 /// Default query time limit: the demo answers any sensible query in well under a
 /// second; the full MIMIC-IV needs longer for joins over `chartevents`.
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30);

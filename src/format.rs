@@ -2,44 +2,48 @@
 //! for programs, with a note when a result was cut short.
 //!
 //! The table is Markdown: models read it well, it does not repeat column names
-//! per row the way JSON objects would, and Claude Desktop renders it. This module
-//! runs no queries.
+//! per row the way JSON objects would, and Claude Desktop renders it. Its lines
+//! and the JSON rows arrive already written by the engine's `ResultBuilder`;
+//! this module adds the notes and the structured envelope, and runs no queries.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::engine::{Cell, QueryResult, ScanCost, Truncation};
+use crate::engine::{QueryResult, ScanCost, Truncation};
+
+pub use crate::engine::push_row;
 
 /// A rendered result.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// Markdown table plus notes.
+    /// Markdown table plus notes: what the model reads.
     pub text: String,
-    /// `{columns, rows, row_count, truncated, truncated_by}`; rows are arrays in
-    /// column order, so keys are not repeated per row.
-    pub structured: serde_json::Value,
+    /// `{columns, types, rows, row_count, truncated, truncated_by?, elapsed_ms}`:
+    /// the same rows for programs. `columns` and `types` give each column's name
+    /// and SQL type once; `rows` are arrays in column order (no key repeated per
+    /// row), numbers stay numbers where JSON holds them exactly and null stays
+    /// null; `truncated_by` (`rows` or `bytes`) is there only when `truncated` is true.
+    pub structured: Value,
 }
 
-/// Renders `result`, consuming it (cells move into the structured copy);
+/// Renders `result`, consuming it (its table and rows move into the output);
 /// `max_rows` and `max_bytes` are named in truncation notes.
 pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendered {
-    let cells: usize = result
-        .rows
-        .iter()
-        .map(|row| row.iter().map(|c| c.text.len() + 3).sum::<usize>())
-        .sum();
-    let mut text = String::with_capacity(cells + 64 * (result.columns.len() + 1) + 256);
-    if result.columns.is_empty() {
+    let QueryResult {
+        columns,
+        table: mut text,
+        rows,
+        truncated,
+        cells_shortened,
+        elapsed,
+        cost,
+    } = result;
+    let count = rows.len();
+    text.reserve(400);
+    if columns.is_empty() {
         text.push_str("(the statement returned no columns)\n");
-    } else {
-        push_row(&mut text, result.columns.iter().map(|c| c.name.as_str()));
-        push_row(&mut text, result.columns.iter().map(|_| "---"));
-        for row in &result.rows {
-            push_row(&mut text, row.iter().map(|cell| cell.text.as_str()));
-        }
     }
-    let count = result.rows.len();
     text.push('\n');
-    match result.truncated {
+    match truncated {
         None => text.push_str(&format!(
             "{count} row{}\n",
             if count == 1 { "" } else { "s" }
@@ -55,59 +59,47 @@ pub fn render(result: QueryResult, max_rows: usize, max_bytes: usize) -> Rendere
              or filter with WHERE.\n"
         )),
     }
-    if result.cells_shortened {
+    if cells_shortened {
         text.push_str(
             "Some long text values were shortened (marked …[+N chars]); select substr(column, \
              start, length) to read a part in full.\n",
         );
     }
-    if let Some(cost) = &result.cost {
+    if let Some(cost) = &cost {
         text.push_str(&cost_line(cost));
     }
-    let mut structured = json!({
-        "columns": result.columns,
-        "rows": result.rows.into_iter()
-            .map(|row| row.into_iter().map(Cell::into_json).collect::<Vec<_>>())
-            .collect::<Vec<_>>(),
-        "row_count": count,
-        "truncated": result.truncated.is_some(),
-        "truncated_by": match result.truncated {
-            None => serde_json::Value::Null,
-            Some(Truncation::Rows) => json!("rows"),
-            Some(Truncation::Bytes) => json!("bytes"),
-        },
-        "elapsed_ms": result.elapsed.as_secs_f64() * 1000.0,
-    });
-    if let Some(cost) = result.cost {
-        structured["bytes_processed"] = json!(cost.bytes_processed);
-        structured["bytes_billed"] = json!(cost.bytes_billed);
-        structured["cache_hit"] = json!(cost.cache_hit);
-    }
-    Rendered { text, structured }
-}
-
-/// One Markdown table row; pipes and line breaks inside a value would break
-/// the table, so they are escaped.
-pub fn push_row<'a>(out: &mut String, cells: impl Iterator<Item = &'a str>) {
-    out.push('|');
-    for cell in cells {
-        out.push(' ');
-        if !cell.contains(['|', '\n', '\r']) {
-            out.push_str(cell);
-            out.push_str(" |");
-            continue;
+    // Built by hand: `json!` would copy the rows through `to_value`.
+    let mut structured = serde_json::Map::with_capacity(7);
+    let (names, types): (Vec<Value>, Vec<Value>) = columns
+        .into_iter()
+        .map(|c| (Value::String(c.name), Value::String(c.type_name)))
+        .unzip();
+    structured.insert("columns".into(), Value::Array(names));
+    structured.insert("types".into(), Value::Array(types));
+    structured.insert("rows".into(), Value::Array(rows));
+    structured.insert("row_count".into(), json!(count));
+    structured.insert("truncated".into(), json!(truncated.is_some()));
+    match truncated {
+        None => {}
+        Some(Truncation::Rows) => {
+            structured.insert("truncated_by".into(), json!("rows"));
         }
-        for c in cell.chars() {
-            match c {
-                '|' => out.push_str("\\|"),
-                '\n' => out.push_str("\\n"),
-                '\r' => {}
-                c => out.push(c),
-            }
+        Some(Truncation::Bytes) => {
+            structured.insert("truncated_by".into(), json!("bytes"));
         }
-        out.push_str(" |");
     }
-    out.push('\n');
+    // Microseconds are all a reader can use; more digits only cost bytes.
+    let elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    structured.insert("elapsed_ms".into(), json!(elapsed_ms));
+    if let Some(cost) = cost {
+        structured.insert("bytes_processed".into(), json!(cost.bytes_processed));
+        structured.insert("bytes_billed".into(), json!(cost.bytes_billed));
+        structured.insert("cache_hit".into(), json!(cost.cache_hit));
+    }
+    Rendered {
+        text,
+        structured: Value::Object(structured),
+    }
 }
 
 /// One line on what a billed-by-scan query cost.
@@ -141,70 +133,64 @@ pub fn decimal_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ResultColumn;
-    use proptest::prelude::*;
+    use crate::engine::{Limits, ResultBuilder, ResultColumn};
     use std::time::Duration;
 
-    fn result(cells: Vec<Option<String>>, truncated: Option<Truncation>) -> QueryResult {
-        QueryResult {
-            columns: vec![ResultColumn {
+    fn result(cells: Vec<Option<&str>>, max_rows: usize) -> QueryResult {
+        let limits = Limits {
+            max_rows,
+            max_bytes: 1_000_000,
+            timeout: Duration::from_secs(1),
+        };
+        let mut builder = ResultBuilder::new(
+            vec![ResultColumn {
                 name: "value".into(),
                 type_name: "VARCHAR".into(),
             }],
-            rows: cells
-                .into_iter()
-                .map(|cell| {
-                    vec![match cell {
-                        Some(text) => Cell { json: None, text },
-                        None => Cell {
-                            text: "NULL".into(),
-                            json: Some(serde_json::Value::Null),
-                        },
-                    }]
-                })
-                .collect(),
-            truncated,
-            cost: None,
-            cells_shortened: false,
-            elapsed: Duration::from_millis(1),
+            &limits,
+        );
+        for cell in cells {
+            if !builder.begin_row() {
+                break;
+            }
+            match cell {
+                Some(text) => builder.text(text),
+                None => builder.null(),
+            }
+            builder.end_row();
         }
+        builder.finish(Duration::from_millis(1))
     }
 
     #[test]
     fn pipes_and_newlines_do_not_break_the_table() {
-        let rendered = render(result(vec![Some("a|b\nc".into())], None), 10, 1000);
+        let rendered = render(result(vec![Some("a|b\nc")], 10), 10, 1000);
         assert!(rendered.text.contains("| a\\|b\\nc |"), "{}", rendered.text);
         assert_eq!(rendered.structured["rows"][0][0], "a|b\nc");
     }
 
     #[test]
     fn truncation_is_said_in_text_and_structure() {
-        let rendered = render(
-            result(vec![Some("x".into())], Some(Truncation::Rows)),
-            1,
-            1000,
-        );
+        let rendered = render(result(vec![Some("x"), Some("y")], 1), 1, 1000);
         assert!(rendered.text.contains("Result truncated"));
         assert!(rendered.text.contains("Aggregate in SQL"));
         assert_eq!(rendered.structured["truncated"], true);
         assert_eq!(rendered.structured["truncated_by"], "rows");
+        assert_eq!(rendered.structured["row_count"], 1);
     }
 
     #[test]
-    fn null_is_null_in_json_and_visible_in_text() {
-        let rendered = render(result(vec![None], None), 10, 1000);
-        assert!(rendered.text.contains("| NULL |"));
-        assert!(rendered.structured["rows"][0][0].is_null());
-    }
-
-    proptest! {
-        #[test]
-        fn any_text_renders_one_table_line_per_row(values in proptest::collection::vec(proptest::option::of(".*"), 0..20)) {
-            let rows = values.len();
-            let rendered = render(result(values, None), 100, 1_000_000);
-            let table_lines = rendered.text.lines().filter(|l| l.starts_with('|')).count();
-            prop_assert_eq!(table_lines, rows + 2);
-            prop_assert_eq!(rendered.structured["row_count"].as_u64(), Some(rows as u64));
-        }
+    fn columns_are_named_once_and_rows_are_arrays() {
+        let rendered = render(result(vec![None, Some("z")], 10), 10, 1000);
+        assert!(
+            rendered
+                .text
+                .starts_with("| value |\n| --- |\n| NULL |\n| z |\n")
+        );
+        assert_eq!(rendered.structured["columns"], json!(["value"]));
+        assert_eq!(rendered.structured["types"], json!(["VARCHAR"]));
+        assert!(rendered.structured.get("truncated_by").is_none());
+        assert_eq!(rendered.structured["rows"], json!([[null], ["z"]]));
+        assert!(rendered.text.ends_with("\n2 rows\n"), "{}", rendered.text);
     }
 }

@@ -16,10 +16,13 @@
 //!   HTTP with per-request OAuth2 (the team server), and `server::audit`'s one
 //!   JSON line per call → `datasets`, `engine`, `format`, `auth`, `config`.
 //! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),
-//!   the checked-query type, and the engines behind it: DuckDB, and BigQuery
-//!   (`engine::bigquery`: REST over ureq, Google credentials, name rewriting, the
-//!   dry-run gate) → `concepts` (the item search's DuckDB SQL) only.
-//! - [`format`]: query results → a text table and structured content → `engine`'s types.
+//!   the checked-query type, the result builder every engine feeds typed cells to
+//!   (it writes the table lines and the JSON rows in one pass), and the engines
+//!   behind it: DuckDB, and BigQuery (`engine::bigquery`: REST over ureq, Google
+//!   credentials, name rewriting, the dry-run gate) → `concepts` (the item
+//!   search's DuckDB SQL) only.
+//! - [`format`]: a query result → the reply's text (table plus notes, and what a
+//!   billed-by-scan query cost) and structured content → `engine`'s types.
 //! - [`datasets`]: the data-set registry, download, loading, the synthetic
 //!   generator, and choosing and opening a data set's engine for a call
 //!   (`datasets::Store`) → `engine`, `config`. The only code that opens a

@@ -209,6 +209,65 @@ fn limit_ranges_are_in_the_json_schema() {
     }
 }
 
+/// execute_query's per-call `max_rows`: its range is the server's cap, in the
+/// schema and in the check; without it a call gets the default, not the cap.
+#[test]
+fn execute_query_rows_per_call_default_and_range_follow_the_servers_cap() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_MAX_ROWS", "300")]);
+    server.initialize();
+    let tools = server.list_tools();
+    let execute = tools
+        .iter()
+        .find(|t| t["name"] == "execute_query")
+        .expect("execute_query");
+    let max_rows = &execute["inputSchema"]["properties"]["max_rows"];
+    assert_eq!(max_rows["minimum"], 1, "{max_rows}");
+    assert_eq!(max_rows["maximum"], 300, "{max_rows}");
+    assert_eq!(max_rows["default"], 100, "{max_rows}");
+    let description = execute["description"].as_str().expect("description");
+    assert!(description.contains("up to 300"), "{description}");
+    let sql = "select * from range(1000)";
+
+    let default = server.call_tool("execute_query", json!({"sql_query": sql}));
+    assert_eq!(structured_rows(&default).len(), 100, "{default}");
+    assert!(tool_text(&default).contains("row limit 100"), "{default}");
+    assert!(
+        tool_text(&default).contains("Aggregate in SQL"),
+        "{default}"
+    );
+
+    let fewer = server.call_tool("execute_query", json!({"sql_query": sql, "max_rows": 7}));
+    assert_eq!(structured_rows(&fewer).len(), 7, "{fewer}");
+    assert_eq!(fewer["structuredContent"]["truncated_by"], "rows");
+    let more = server.call_tool("execute_query", json!({"sql_query": sql, "max_rows": 300}));
+    assert_eq!(structured_rows(&more).len(), 300, "{more}");
+    let all = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select * from range(5)", "max_rows": 5}),
+    );
+    assert_eq!(all["structuredContent"]["truncated"], false, "{all}");
+
+    for bad in [0, 301, -1] {
+        let result = server.call_tool("execute_query", json!({"sql_query": sql, "max_rows": bad}));
+        assert!(is_tool_error(&result), "{bad}: {result}");
+        let text = tool_text(&result);
+        assert!(text.contains("between 1 and 300"), "{text}");
+        assert!(text.contains("aggregate in SQL"), "{text}");
+    }
+}
+
+/// A server cap below the default call size lowers the default to the cap.
+#[test]
+fn a_server_cap_below_the_default_is_the_default() {
+    let mut server = McpChild::spawn(synthetic_data_dir(), &[("M4_MAX_ROWS", "20")]);
+    server.initialize();
+    let result = server.call_tool(
+        "execute_query",
+        json!({"sql_query": "select * from range(50)"}),
+    );
+    assert_eq!(structured_rows(&result).len(), 20, "{result}");
+}
+
 /// One source of truth: after a data set is initialised mid-session,
 /// list_datasets names the default that calls then use.
 #[test]
@@ -291,7 +350,8 @@ fn types_render_faithfully() {
     let row = &structured_rows(&result)[0];
     assert!(row[0].is_null());
     assert_eq!(row[1], "2180-07-23 14:05:06");
-    assert_eq!(row[2], "12345.67");
+    // A decimal a double holds exactly is a number; the table keeps its scale.
+    assert_eq!(row[2], json!(12345.67));
     assert_eq!(row[3], json!(9007199254740993_i64));
     assert_eq!(row[4], "170141183460469231731687303715884105727");
     let sum = server.call_tool(
@@ -308,11 +368,13 @@ fn types_render_faithfully() {
     assert_eq!(row[5], "[1, 2, 3]");
     assert_eq!(row[6], "2150-01-02");
     assert_eq!(row[7], true);
-    let types: Vec<&str> = result["structuredContent"]["columns"]
+    // Names and types once each, in column order, not an object per column.
+    assert_eq!(result["structuredContent"]["columns"][1], "ts", "{result}");
+    let types: Vec<&str> = result["structuredContent"]["types"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["type"].as_str().unwrap())
+        .map(|t| t.as_str().unwrap())
         .collect();
     assert_eq!(types[1], "TIMESTAMP");
     assert_eq!(types[2], "DECIMAL(10,2)");

@@ -19,7 +19,11 @@
 //! checked can never reach BigQuery's executor, or one data set's check vouch for
 //! another's.
 //!
-//! This module does not format results for people (see `format`), does not know
+//! Results are built through [`ResultBuilder`] (typed cells in, the Markdown table
+//! lines and JSON rows out, within the row and byte caps), so every engine's
+//! results read the same; the notes around them are `format`'s.
+//!
+//! This module does not word results for people (see `format`), does not know
 //! about MCP, and does not read the environment. The DuckDB engine takes the
 //! item search's DuckDB SQL from `concepts`, where the dictionary knowledge lives.
 
@@ -37,7 +41,10 @@ pub use crate::concepts::ItemMatch;
 pub use cancel::{Canceller, StopReason};
 pub use catalog::{ColumnInfo, TableInfo, TableSummary, resolve_table};
 pub use checked::{CheckedQuery, EngineId, Param};
-pub use result::{Cell, MAX_CELL_CHARS, QueryResult, ResultColumn, ScanCost, Truncation, shorten};
+pub use result::{
+    MAX_CELL_CHARS, QueryResult, ResultBuilder, ResultColumn, ScanCost, Truncation, push_escaped,
+    push_row,
+};
 
 /// Bounds every query runs within, whatever the engine.
 #[derive(Debug, Clone)]

@@ -108,33 +108,39 @@ impl CallContext {
         self.server.state.store.limits()
     }
 
-    /// Checks `sql` from the request, then runs it within the limits.
-    pub fn run_sql(&self, sql: &str) -> Result<QueryResult, ToolError> {
+    /// Checks `sql` from the request, then runs it within the limits, returning
+    /// at most `max_rows` rows (the caller keeps it within the server's cap).
+    pub fn run_sql(&self, sql: &str, max_rows: usize) -> Result<QueryResult, ToolError> {
         *lock(&self.sql) = Some(sql.to_string());
         let engine = self.engine()?;
         let mut session = engine.begin()?;
         let query = session.check(sql)?;
-        self.run_registered(session, &query)
+        let limits = Limits {
+            max_rows: max_rows.min(self.limits().max_rows),
+            ..self.limits().clone()
+        };
+        self.run_registered(session, &query, &limits)
     }
 
     /// Runs the engine's own query for a convenience tool within the limits.
     pub fn run_tool(&self, tool_query: ToolQuery<'_>) -> Result<QueryResult, ToolError> {
         let engine = self.engine()?;
         let query = engine.tool_query(tool_query)?;
-        self.run_registered(engine.begin()?, &query)
+        self.run_registered(engine.begin()?, &query, self.limits())
     }
 
     fn run_registered(
         &self,
         session: Box<dyn crate::engine::Session>,
         query: &crate::engine::CheckedQuery,
+        limits: &Limits,
     ) -> Result<QueryResult, ToolError> {
         *lock(&self.running) = Some(session.canceller());
         // Checked after registering, so a cancellation that arrived in between is not lost.
         let outcome = if self.cancelled.load(Ordering::SeqCst) {
             Err(QueryError::Cancelled)
         } else {
-            session.run(query, self.limits())
+            session.run(query, limits)
         };
         *lock(&self.running) = None;
         if let Err(QueryError::Cancelled) = &outcome {
@@ -155,12 +161,15 @@ impl M4Server {
     /// A server over `store`, with `auth` (already started) checked before every call.
     pub fn new(store: Store, auth: Option<Arc<Authenticator>>) -> M4Server {
         M4Server {
+            tool_router: Arc::new(tools::fit_to_limits(
+                M4Server::tool_router(),
+                store.limits(),
+            )),
             state: Arc::new(State {
                 store,
                 auth,
                 audit: None,
             }),
-            tool_router: Arc::new(M4Server::tool_router()),
             caller: None,
         }
     }

@@ -3,6 +3,9 @@
 //!
 //! Tool names follow the Python M4 server so prompts and habits carry over.
 
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ErrorData, GetPromptRequestParams, GetPromptResponse, ListPromptsResult,
@@ -17,8 +20,9 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{CallContext, M4Server, ToolError, ToolOutput};
+use crate::config::DEFAULT_CALL_ROWS;
 use crate::datasets;
-use crate::engine::{LabItem as EngineLabItem, QueryResult, ToolQuery};
+use crate::engine::{LabItem as EngineLabItem, Limits, QueryResult, ToolQuery};
 use crate::format;
 
 /// What the model is told when it connects.
@@ -34,6 +38,9 @@ truncated: aggregate in SQL (COUNT, AVG, GROUP BY) rather than fetching raw rows
 labels live in dictionary tables (mimiciv_hosp.d_labitems, mimiciv_icu.d_items): join them. \
 list_datasets shows which data sets exist; a result from the synthetic data set is not real \
 patient data and must not be reported as such.";
+
+/// execute_query's description; [`fit_to_limits`] adds the caps of this server.
+const EXECUTE_QUERY_DESCRIPTION: &str = "Run ONE read-only SQL query and get a table back. Dialect: DuckDB SQL on local data sets; GoogleSQL on mimic-iv-bigquery (BigQuery; SELECT or WITH ... SELECT only, checked by a free dry run, with a cost cap). Allowed on DuckDB: SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE; anything that writes, reads files or changes settings is refused. Schema-qualify tables (mimiciv_hosp.admissions). Example: SELECT gender, count(*) AS n FROM mimiciv_hosp.patients GROUP BY gender.";
 
 /// Largest `limit` the convenience tools accept (also in each schema's `maximum`).
 const MAX_LIMIT: i64 = 1000;
@@ -59,6 +66,11 @@ pub struct ExecuteQueryArgs {
     /// One read-only DuckDB SQL query (SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE),
     /// e.g. `SELECT gender, count(*) FROM mimiciv_hosp.patients GROUP BY gender`.
     pub sql_query: String,
+    /// Most rows to return, from 1 to the server's cap (see `maximum`); default 100.
+    /// Ask for fewer to keep the answer short, for more only when the rows
+    /// themselves are needed: aggregating in SQL is almost always better.
+    #[schemars(range(min = 1))]
+    pub max_rows: Option<i64>,
     /// Data set to use (see list_datasets); default: the server's data set.
     pub dataset: Option<String>,
 }
@@ -130,11 +142,60 @@ fn limit_arg(limit: Option<i64>, default: u32) -> Result<u32, ToolError> {
     }
 }
 
-/// A query result as tool output.
-fn table_output(context: &CallContext, result: QueryResult) -> ToolOutput {
+/// Checks execute_query's `max_rows` against the server's cap.
+fn max_rows_arg(max_rows: Option<i64>, cap: usize) -> Result<usize, ToolError> {
+    let Some(asked) = max_rows else {
+        return Ok(DEFAULT_CALL_ROWS.min(cap));
+    };
+    match usize::try_from(asked) {
+        Ok(rows) if (1..=cap).contains(&rows) => Ok(rows),
+        _ => Err(ToolError::InvalidArgument(format!(
+            "`max_rows` must be between 1 and {cap} (this server's cap); got {asked}. \
+             For an answer over more rows, aggregate in SQL (COUNT, GROUP BY, AVG) instead."
+        ))),
+    }
+}
+
+/// Sets what depends on the server's limits in the tools' schemas: the range of
+/// execute_query's `max_rows`, and the caps its description names.
+pub(super) fn fit_to_limits(
+    mut router: ToolRouter<M4Server>,
+    limits: &Limits,
+) -> ToolRouter<M4Server> {
+    if let Some(route) = router.map.get_mut("execute_query") {
+        let schema = Arc::make_mut(&mut route.attr.input_schema);
+        if let Some(max_rows) = schema
+            .get_mut("properties")
+            .and_then(|p| p.get_mut("max_rows"))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            max_rows.insert("maximum".to_string(), json!(limits.max_rows));
+            max_rows.insert(
+                "default".to_string(),
+                json!(DEFAULT_CALL_ROWS.min(limits.max_rows)),
+            );
+        }
+        route.attr.description = Some(
+            format!(
+                "{EXECUTE_QUERY_DESCRIPTION} Results are capped at {} rows unless you pass max_rows \
+                 (up to {}), at {} bytes of table, and at {} s: aggregate in SQL instead of \
+                 fetching raw rows. SQL errors come back with the engine's own message so you can fix the query.",
+                DEFAULT_CALL_ROWS.min(limits.max_rows),
+                limits.max_rows,
+                limits.max_bytes,
+                limits.timeout.as_secs()
+            )
+            .into(),
+        );
+    }
+    router
+}
+
+/// A query result as tool output; `max_rows` is the row limit it ran under.
+fn table_output(context: &CallContext, result: QueryResult, max_rows: usize) -> ToolOutput {
     let limits = context.limits();
-    let (rows, truncated) = (result.rows.len(), result.truncated.is_some());
-    let rendered = format::render(result, limits.max_rows, limits.max_bytes);
+    let (rows, truncated) = (result.row_count(), result.truncated.is_some());
+    let rendered = format::render(result, max_rows, limits.max_bytes);
     ToolOutput {
         text: rendered.text,
         structured: Some(rendered.structured),
@@ -297,7 +358,7 @@ impl M4Server {
                     table: &table,
                     limit: 3,
                 })?;
-                sample_rows = sample.rows.len();
+                sample_rows = sample.row_count();
                 let limits = context.limits();
                 let rendered = format::render(sample, limits.max_rows, limits.max_bytes);
                 text.push_str("\nSample rows:\n\n");
@@ -315,7 +376,7 @@ impl M4Server {
     }
 
     #[tool(
-        description = "Run ONE read-only SQL query and get a table back. Dialect: DuckDB SQL on local data sets; GoogleSQL on mimic-iv-bigquery (BigQuery; SELECT or WITH ... SELECT only, checked by a free dry run, with a cost cap). Allowed on DuckDB: SELECT, WITH ... SELECT, VALUES, DESCRIBE, SHOW, SUMMARIZE; anything that writes, reads files or changes settings is refused. Schema-qualify tables (mimiciv_hosp.admissions). Results are capped (default 1000 rows / 200 kB, 30 s): aggregate in SQL instead of fetching raw rows. Example: SELECT gender, count(*) AS n FROM mimiciv_hosp.patients GROUP BY gender. SQL errors come back with DuckDB's message so you can fix the query.",
+        description = "Run ONE read-only SQL query (DuckDB SQL locally, GoogleSQL on mimic-iv-bigquery) and get a table back. Results are capped (rows, bytes, time): aggregate in SQL instead of fetching raw rows.",
         annotations(
             title = "Execute SQL query",
             read_only_hint = true,
@@ -331,8 +392,9 @@ impl M4Server {
     ) -> CallToolResult {
         self.call("execute_query", args.dataset, cancel, move |context| {
             tracing::debug!(sql = %args.sql_query, "execute_query");
-            let result = context.run_sql(&args.sql_query)?;
-            Ok(table_output(context, result))
+            let max_rows = max_rows_arg(args.max_rows, context.limits().max_rows)?;
+            let result = context.run_sql(&args.sql_query, max_rows)?;
+            Ok(table_output(context, result, max_rows))
         })
         .await
     }
@@ -358,7 +420,7 @@ impl M4Server {
                 patient_id: args.patient_id,
                 limit,
             })?;
-            Ok(table_output(context, result))
+            Ok(table_output(context, result, context.limits().max_rows))
         })
         .await
     }
@@ -393,7 +455,7 @@ impl M4Server {
                 item,
                 limit,
             })?;
-            Ok(table_output(context, result))
+            Ok(table_output(context, result, context.limits().max_rows))
         })
         .await
     }
@@ -420,7 +482,7 @@ impl M4Server {
             move |context| {
                 let limit = limit_arg(args.limit, 10)?;
                 let result = context.run_tool(ToolQuery::RaceDistribution { limit })?;
-                Ok(table_output(context, result))
+                Ok(table_output(context, result, context.limits().max_rows))
             },
         )
         .await

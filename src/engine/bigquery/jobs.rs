@@ -18,7 +18,7 @@ use super::Shared;
 use super::api::ApiError;
 use super::catalog::TableMeta;
 use super::errors::{self, gigabytes};
-use super::rows::{self, Collector, Field};
+use super::rows::{Collector, Field};
 use super::sql::parameters;
 use crate::engine::{Canceller, Limits, Param, QueryError, QueryResult, ScanCost};
 
@@ -208,8 +208,7 @@ pub(super) fn run(
     {
         return Err(errors::from_job(error, &context));
     }
-    let mut collector = Collector::default();
-    let mut fields: Option<Vec<Field>> = None;
+    let mut collector: Option<Collector> = None;
     let mut token: Option<String> = None;
     let mut processed = 0;
     let mut cache_hit = false;
@@ -217,7 +216,8 @@ pub(super) fn run(
         if canceller.reason().is_some() {
             return Err(QueryError::Cancelled);
         }
-        let wanted = limits.max_rows + 1 - collector.rows.len().min(limits.max_rows);
+        let taken = collector.as_ref().map_or(0, Collector::rows);
+        let wanted = limits.max_rows + 1 - taken.min(limits.max_rows);
         let remaining = deadline.saturating_duration_since(Instant::now());
         let mut query = vec![
             ("location", options.location.clone()),
@@ -259,47 +259,41 @@ pub(super) fn run(
             std::thread::sleep(MIN_POLL_GAP.saturating_sub(asked.elapsed()));
             continue;
         }
-        if fields.is_none() {
-            fields =
-                Some(serde_json::from_value(page["schema"]["fields"].clone()).unwrap_or_default());
+        let rows = collector.get_or_insert_with(|| {
+            let fields: Vec<Field> =
+                serde_json::from_value(page["schema"]["fields"].clone()).unwrap_or_default();
             processed = number(&page["totalBytesProcessed"]).unwrap_or(0);
             cache_hit = page["cacheHit"].as_bool().unwrap_or(false);
-        }
-        let schema = fields.as_deref().unwrap_or_default();
+            Collector::new(&fields, limits)
+        });
         let page_rows = page["rows"]
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let open = collector.add_page(schema, page_rows, limits.max_rows, limits.max_bytes);
+        let open = rows.add_page(page_rows);
         token = page["pageToken"].as_str().map(str::to_string);
-        if !open {
+        if !open || token.is_none() {
             break;
         }
-        if token.is_none() {
-            break;
-        }
-        if collector.rows.len() == limits.max_rows {
+        if rows.rows() == limits.max_rows {
             // More pages exist past the cap: the result is cut short.
-            collector.truncated = Some(crate::engine::Truncation::Rows);
+            rows.more_rows_follow();
             break;
         }
     }
+    let collector = collector.unwrap_or_else(|| Collector::new(&[], limits));
     // Billed bytes are only in the job's statistics.
     let billed = get_job(shared, &id, deadline)
         .ok()
         .and_then(|job| number(&job["statistics"]["query"]["totalBytesBilled"]))
         .unwrap_or(if cache_hit { 0 } else { processed });
     Ok(QueryResult {
-        columns: rows::columns(fields.as_deref().unwrap_or_default()),
-        rows: collector.rows,
-        truncated: collector.truncated,
-        cells_shortened: collector.shortened,
-        elapsed: started.elapsed(),
         cost: Some(ScanCost {
             bytes_processed: processed,
             bytes_billed: billed,
             cache_hit,
         }),
+        ..collector.finish(started.elapsed())
     })
 }
 
@@ -324,28 +318,24 @@ pub(super) fn preview(
         .api
         .get(&path, &query, started + limits.timeout)
         .map_err(|e| errors::from_api(e, &shared.context()))?;
-    let mut collector = Collector::default();
+    let preview_limits = Limits {
+        max_rows: limit.min(limits.max_rows),
+        ..limits.clone()
+    };
+    let mut collector = Collector::new(&table.fields, &preview_limits);
     let page_rows = page["rows"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
-    collector.add_page(
-        &table.fields,
-        page_rows,
-        limit.min(limits.max_rows),
-        limits.max_bytes,
-    );
+    collector.add_page(page_rows);
     Ok(QueryResult {
-        columns: rows::columns(&table.fields),
-        rows: collector.rows,
         truncated: None,
-        cells_shortened: collector.shortened,
-        elapsed: started.elapsed(),
         cost: Some(ScanCost {
             bytes_processed: 0,
             bytes_billed: 0,
             cache_hit: false,
         }),
+        ..collector.finish(started.elapsed())
     })
 }
 

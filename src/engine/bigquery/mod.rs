@@ -239,7 +239,10 @@ impl Engine for BigQueryEngine {
             result
                 .rows
                 .into_iter()
-                .map(|row| row.into_iter().map(super::Cell::into_json).collect())
+                .map(|row| match row {
+                    serde_json::Value::Array(cells) => cells,
+                    other => vec![other],
+                })
                 .collect(),
         ))
     }

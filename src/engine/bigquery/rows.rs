@@ -1,5 +1,5 @@
-//! BigQuery's `f`/`v` rows → m4's [`Cell`]s, the one place BigQuery values are
-//! turned into result cells (so a change in how results are built is made here).
+//! BigQuery's `f`/`v` rows → m4's [`ResultBuilder`], the one place BigQuery values
+//! are turned into result cells (so a change in how results are built is made here).
 //!
 //! Every GoogleSQL type keeps its meaning: integers and finite floats stay JSON
 //! numbers, NUMERIC/BIGNUMERIC stay exact text, DATETIME is shown as DuckDB shows
@@ -10,7 +10,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::engine::{Cell, ResultColumn, Truncation, shorten};
+use std::time::Duration;
+
+use crate::engine::{Limits, QueryResult, ResultBuilder, ResultColumn};
 
 /// One field of a BigQuery table or result schema.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,97 +78,94 @@ pub fn columns(fields: &[Field]) -> Vec<ResultColumn> {
 }
 
 /// Rows collected so far within the caps, and why collection stopped.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Collector {
-    pub rows: Vec<Vec<Cell>>,
-    pub truncated: Option<Truncation>,
-    pub shortened: bool,
-    bytes: usize,
+    fields: Vec<Field>,
+    builder: ResultBuilder,
 }
 
 impl Collector {
+    /// A collector for rows of `fields`, bounded by `limits`' rows and bytes.
+    pub fn new(fields: &[Field], limits: &Limits) -> Collector {
+        Collector {
+            fields: fields.to_vec(),
+            builder: ResultBuilder::new(columns(fields), limits),
+        }
+    }
+
+    /// Rows taken so far.
+    pub fn rows(&self) -> usize {
+        self.builder.row_count()
+    }
+
     /// Adds the rows of one page; false once a cap is reached (read no further).
-    pub fn add_page(
-        &mut self,
-        fields: &[Field],
-        rows: &[Value],
-        max_rows: usize,
-        max_bytes: usize,
-    ) -> bool {
+    pub fn add_page(&mut self, rows: &[Value]) -> bool {
         for row in rows {
-            if self.rows.len() == max_rows {
-                self.truncated = Some(Truncation::Rows);
+            if !self.builder.begin_row() {
                 return false;
             }
             let values = row.get("f").and_then(Value::as_array);
-            let mut cells = Vec::with_capacity(fields.len());
-            let mut row_bytes = 0;
-            for (k, field) in fields.iter().enumerate() {
+            for (k, field) in self.fields.iter().enumerate() {
                 let value = values
                     .and_then(|v| v.get(k))
                     .and_then(|cell| cell.get("v"))
                     .unwrap_or(&Value::Null);
-                let (cell, cut) = cell(field, value);
-                self.shortened |= cut;
-                row_bytes += cell.text.len() + 3;
-                cells.push(cell);
+                write_cell(&mut self.builder, field, value);
             }
-            if self.bytes + row_bytes > max_bytes && !self.rows.is_empty() {
-                self.truncated = Some(Truncation::Bytes);
+            if !self.builder.end_row() {
                 return false;
             }
-            self.bytes += row_bytes;
-            self.rows.push(cells);
         }
         true
     }
-}
 
-/// One value as a cell (text shortened past the cell cap), and whether it was shortened.
-pub fn cell(field: &Field, value: &Value) -> (Cell, bool) {
-    if value.is_null() {
-        return (
-            Cell {
-                text: "NULL".to_string(),
-                json: Some(Value::Null),
-            },
-            false,
-        );
+    /// Records that more rows follow the ones taken (a page token remains): the
+    /// result is truncated by rows once the row cap is reached.
+    pub fn more_rows_follow(&mut self) {
+        self.builder.more_rows_follow();
     }
-    let json = to_json(field, value);
-    let text = match &json {
-        Value::String(s) => s.clone(),
-        Value::Null => "NULL".to_string(),
-        Value::Array(_) | Value::Object(_) => json.to_string(),
-        other => match (field.kind.to_ascii_uppercase().as_str(), other) {
-            // A float keeps BigQuery's own digits in the text.
-            ("FLOAT" | "FLOAT64", _) => {
-                value.as_str().map_or_else(|| other.to_string(), float_text)
-            }
-            _ => other.to_string(),
-        },
-    };
-    let (text, cut) = shorten(text);
-    let json = match json {
-        Value::String(s) if s == text => None,
-        Value::String(_) => Some(Value::String(text.clone())),
-        other => Some(other),
-    };
-    (Cell { text, json }, cut)
+
+    /// The result, with how long it took to collect.
+    pub fn finish(self, elapsed: Duration) -> QueryResult {
+        self.builder.finish(elapsed)
+    }
 }
 
-/// A float's text as DuckDB prints a DOUBLE (`1.5`, `100.0`, `inf`).
-fn float_text(raw: &str) -> String {
-    match raw.parse::<f64>() {
-        Ok(x) if x.is_finite() => {
-            let text = format!("{x}");
-            if text.contains(['.', 'e', 'E']) {
-                text
-            } else {
-                format!("{text}.0")
-            }
-        }
-        _ => raw.to_string(),
+/// Writes one value of `field` into the row being built.
+fn write_cell(builder: &mut ResultBuilder, field: &Field, value: &Value) {
+    if value.is_null() {
+        return builder.null();
+    }
+    if field.repeated() {
+        return builder.json(to_json(field, value));
+    }
+    let raw = value.as_str();
+    match field.kind.to_ascii_uppercase().as_str() {
+        "INTEGER" | "INT64" => match raw.and_then(|s| s.parse::<i64>().ok()) {
+            Some(n) => builder.int(n),
+            None => builder.text(&text_of_raw(value)),
+        },
+        "FLOAT" | "FLOAT64" => match raw.and_then(|s| s.parse::<f64>().ok()) {
+            Some(x) => builder.float(x),
+            None => builder.text(&text_of_raw(value)),
+        },
+        "BOOLEAN" | "BOOL" => match raw.map(str::to_ascii_lowercase).as_deref() {
+            Some("true") => builder.bool(true),
+            Some("false") => builder.bool(false),
+            _ => builder.text(&text_of_raw(value)),
+        },
+        "RECORD" | "STRUCT" => builder.json(to_json(field, value)),
+        _ => match to_json(field, value) {
+            Value::String(text) => builder.text(&text),
+            other => builder.text(&other.to_string()),
+        },
+    }
+}
+
+fn text_of_raw(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -292,6 +291,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Truncation;
     use serde_json::json;
 
     fn field(kind: &str) -> Field {
@@ -304,52 +304,69 @@ mod tests {
         }
     }
 
-    fn one(kind: &str, value: Value) -> Cell {
-        cell(&field(kind), &value).0
+    /// One value of `field` through the collector: its table text and its JSON.
+    fn cell_of(field: &Field, value: Value) -> (String, Value) {
+        let limits = Limits {
+            max_rows: 10,
+            max_bytes: 100_000,
+            timeout: Duration::from_secs(1),
+        };
+        let mut rows = Collector::new(std::slice::from_ref(field), &limits);
+        assert!(rows.add_page(&[json!({"f": [{"v": value}]})]));
+        let result = rows.finish(Duration::ZERO);
+        let line = result.table.lines().nth(2).unwrap().to_string();
+        let text = line
+            .strip_prefix("| ")
+            .and_then(|l| l.strip_suffix(" |"))
+            .unwrap()
+            .to_string();
+        (text, result.rows[0][0].clone())
+    }
+
+    fn one(kind: &str, value: Value) -> (String, Value) {
+        cell_of(&field(kind), value)
     }
 
     #[test]
     fn every_scalar_type_keeps_its_meaning() {
-        let c = one("INTEGER", json!("9007199254740993"));
         assert_eq!(
-            (c.text.as_str(), c.json),
-            ("9007199254740993", Some(json!(9007199254740993_i64)))
+            one("INTEGER", json!("9007199254740993")),
+            ("9007199254740993".into(), json!(9007199254740993_i64))
         );
-        let c = one("FLOAT", json!("1.5"));
-        assert_eq!((c.text.as_str(), c.json), ("1.5", Some(json!(1.5))));
-        assert_eq!(one("FLOAT64", json!("100")).text, "100.0");
-        let c = one("FLOAT", json!("NaN"));
-        assert_eq!((c.text.as_str(), c.json), ("NaN", None));
-        let c = one("NUMERIC", json!("1.250000000"));
-        assert_eq!((c.text.as_str(), c.json), ("1.250000000", None));
+        assert_eq!(one("FLOAT", json!("1.5")), ("1.5".into(), json!(1.5)));
+        assert_eq!(one("FLOAT64", json!("100")).0, "100.0");
+        assert_eq!(one("FLOAT", json!("NaN")), ("NaN".into(), json!("NaN")));
         assert_eq!(
-            one("BIGNUMERIC", json!("123456789012345678901234567890.5")).text,
+            one("NUMERIC", json!("1.250000000")),
+            ("1.250000000".into(), json!("1.250000000"))
+        );
+        assert_eq!(
+            one("BIGNUMERIC", json!("123456789012345678901234567890.5")).0,
             "123456789012345678901234567890.5"
         );
-        assert_eq!(one("BOOLEAN", json!("true")).json, Some(json!(true)));
-        assert_eq!(one("STRING", json!("x")).text, "x");
-        assert_eq!(one("BYTES", json!("AAE=")).text, "AAE=");
-        assert_eq!(one("DATE", json!("2150-01-02")).text, "2150-01-02");
+        assert_eq!(one("BOOLEAN", json!("true")).1, json!(true));
+        assert_eq!(one("STRING", json!("x")).0, "x");
+        assert_eq!(one("BYTES", json!("AAE=")).0, "AAE=");
+        assert_eq!(one("DATE", json!("2150-01-02")).0, "2150-01-02");
         assert_eq!(
-            one("DATETIME", json!("2150-01-02T03:04:05.5")).text,
+            one("DATETIME", json!("2150-01-02T03:04:05.5")).0,
             "2150-01-02 03:04:05.5"
         );
-        assert_eq!(one("TIME", json!("03:04:05")).text, "03:04:05");
+        assert_eq!(one("TIME", json!("03:04:05")).0, "03:04:05");
         assert_eq!(
-            one("TIMESTAMP", json!("5680379045000000")).text,
+            one("TIMESTAMP", json!("5680379045000000")).0,
             "2150-01-02 03:04:05+00:00"
         );
         assert_eq!(
-            one("TIMESTAMP", json!("-1")).text,
+            one("TIMESTAMP", json!("-1")).0,
             "1969-12-31 23:59:59.999999+00:00"
         );
         assert_eq!(
-            one("TIMESTAMP", json!("5.680379045E9")).text,
+            one("TIMESTAMP", json!("5.680379045E9")).0,
             "2150-01-02 03:04:05+00:00"
         );
-        assert_eq!(one("JSON", json!("{\"a\":1}")).text, "{\"a\":1}");
-        let c = one("STRING", Value::Null);
-        assert_eq!((c.text.as_str(), c.json), ("NULL", Some(Value::Null)));
+        assert_eq!(one("JSON", json!("{\"a\":1}")).0, "{\"a\":1}");
+        assert_eq!(one("STRING", Value::Null), ("NULL".into(), Value::Null));
     }
 
     #[test]
@@ -357,9 +374,9 @@ mod tests {
         let mut list = field("INTEGER");
         list.mode = Some("REPEATED".into());
         assert_eq!(list.type_name(), "ARRAY<INT64>");
-        let (c, _) = cell(&list, &json!([{"v": "1"}, {"v": null}, {"v": "3"}]));
-        assert_eq!(c.json, Some(json!([1, null, 3])));
-        assert_eq!(c.text, "[1,null,3]");
+        let (text, json) = cell_of(&list, json!([{"v": "1"}, {"v": null}, {"v": "3"}]));
+        assert_eq!(json, json!([1, null, 3]));
+        assert_eq!(text, "[1,null,3]");
         let mut record = field("RECORD");
         record.fields = vec![field("STRING"), {
             let mut f = field("TIMESTAMP");
@@ -368,11 +385,8 @@ mod tests {
         }];
         record.fields[0].name = "s".into();
         assert_eq!(record.type_name(), "STRUCT<s STRING, t TIMESTAMP>");
-        let (c, _) = cell(&record, &json!({"f": [{"v": "a"}, {"v": "0"}]}));
-        assert_eq!(
-            c.json,
-            Some(json!({"s": "a", "t": "1970-01-01 00:00:00+00:00"}))
-        );
+        let (_, json) = cell_of(&record, json!({"f": [{"v": "a"}, {"v": "0"}]}));
+        assert_eq!(json, json!({"s": "a", "t": "1970-01-01 00:00:00+00:00"}));
     }
 
     #[test]
@@ -381,17 +395,31 @@ mod tests {
         let page: Vec<Value> = (0..5)
             .map(|i| json!({"f": [{"v": format!("row{i}")}]}))
             .collect();
-        let mut rows = Collector::default();
-        assert!(!rows.add_page(&fields, &page, 3, 1000));
+        let limits = |max_rows, max_bytes| Limits {
+            max_rows,
+            max_bytes,
+            timeout: Duration::from_secs(1),
+        };
+        let mut rows = Collector::new(&fields, &limits(3, 1000));
+        assert!(!rows.add_page(&page));
+        let result = rows.finish(Duration::ZERO);
         assert_eq!(
-            (rows.rows.len(), rows.truncated),
+            (result.row_count(), result.truncated),
             (3, Some(Truncation::Rows))
         );
-        let mut bytes = Collector::default();
-        assert!(!bytes.add_page(&fields, &page, 100, 18));
+        let mut bytes = Collector::new(&fields, &limits(100, 18));
+        assert!(!bytes.add_page(&page));
+        let result = bytes.finish(Duration::ZERO);
         assert_eq!(
-            (bytes.rows.len(), bytes.truncated),
+            (result.row_count(), result.truncated),
             (2, Some(Truncation::Bytes))
+        );
+        let mut exact = Collector::new(&fields, &limits(5, 1000));
+        assert!(exact.add_page(&page));
+        exact.more_rows_follow();
+        assert_eq!(
+            exact.finish(Duration::ZERO).truncated,
+            Some(Truncation::Rows)
         );
     }
 

@@ -285,5 +285,6 @@ fn only_connections_of_queries_that_ended_on_their_own_are_reused() {
     let result = again
         .run(&query, &limits())
         .expect("run on a reused connection");
-    assert_eq!(result.rows[0][0].text, "42");
+    assert_eq!(result.rows[0][0], 42);
+    assert!(result.table.contains("| 42 |"), "{}", result.table);
 }
