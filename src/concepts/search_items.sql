@@ -31,6 +31,12 @@ normalised AS (
     SELECT *, ' ' || trim(regexp_replace(lower(label), '[^a-z0-9]+', ' ', 'g')) || ' ' AS words
     FROM dictionary
     WHERE label IS NOT NULL
+      -- A cheap necessary condition before the regular expression, which costs most
+      -- of the search on the ICD dictionaries: every word of the term occurs in the
+      -- lower-cased label as it is (normalising keeps letters and digits in place).
+      AND list_bool_and(list_transform(
+          list_filter(string_split($1, ' '), lambda w: w <> ''),
+          lambda w: contains(lower(label), w)))
 ),
 matched AS (
     SELECT
@@ -42,11 +48,9 @@ matched AS (
             ELSE 3
         END AS rank
     FROM normalised AS n
-    WHERE (
-        SELECT bool_and(contains(n.words, ' ' || w))
-        FROM unnest(string_split($1, ' ')) AS t(w)
-        WHERE w <> ''
-    )
+    WHERE list_bool_and(list_transform(
+        list_filter(string_split($1, ' '), lambda w: w <> ''),
+        lambda w: contains(n.words, ' ' || w)))
 )
 SELECT
     m.dictionary,
