@@ -75,6 +75,38 @@ pub enum ToolQuery<'a> {
     SampleRows { table: &'a TableSummary, limit: u32 },
 }
 
+impl ToolQuery<'_> {
+    /// The values every engine binds for this query, in order (`$1`… on DuckDB,
+    /// `@p1`… on BigQuery); only the SQL text differs between engines.
+    pub fn params(&self) -> Vec<Param> {
+        match *self {
+            ToolQuery::IcuStays { patient_id, limit } => {
+                vec![Param::Int(patient_id), Param::Int(Some(limit.into()))]
+            }
+            ToolQuery::LabResults {
+                patient_id,
+                item,
+                limit,
+            } => {
+                let (itemid, label) = match item {
+                    None => (None, None),
+                    Some(LabItem::Id(id)) => (Some(id), None),
+                    Some(LabItem::Label(text)) => (None, Some(text.to_string())),
+                };
+                vec![
+                    Param::Int(patient_id),
+                    Param::Int(itemid),
+                    Param::Text(label),
+                    Param::Int(Some(limit.into())),
+                ]
+            }
+            ToolQuery::RaceDistribution { limit } | ToolQuery::SampleRows { limit, .. } => {
+                vec![Param::Int(Some(limit.into()))]
+            }
+        }
+    }
+}
+
 /// A lab test, by id or by part of its label.
 #[derive(Debug, Clone, Copy)]
 pub enum LabItem<'a> {

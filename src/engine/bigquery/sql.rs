@@ -4,7 +4,7 @@
 //! the free `tabledata.list` call, marked here so that only m4's own queries
 //! (which carry parameters; checked request text never does) can ask for one.
 
-use crate::engine::{LabItem, Param, ToolQuery};
+use crate::engine::{Param, ToolQuery};
 
 const ICU_STAYS: &str = "\
 SELECT subject_id, hadm_id, stay_id, first_careunit, last_careunit, intime, outtime, los
@@ -34,47 +34,20 @@ LIMIT @p1";
 /// First line of a table preview's text (never run as SQL).
 pub(super) const PREVIEW_MARK: &str = "-- m4 table preview (tabledata.list)\n";
 
-/// The canonical-name SQL and bound values for `query`, and for a table preview
-/// the `(schema, table)` to read.
+/// The canonical-name SQL and bound values for `query` (a table preview's text
+/// starts with [`PREVIEW_MARK`]).
 pub(super) fn tool_query(query: ToolQuery<'_>) -> (String, Vec<Param>) {
-    match query {
-        ToolQuery::IcuStays { patient_id, limit } => (
-            ICU_STAYS.to_string(),
-            vec![Param::Int(patient_id), Param::Int(Some(limit.into()))],
+    let sql = match query {
+        ToolQuery::IcuStays { .. } => ICU_STAYS.to_string(),
+        ToolQuery::LabResults { .. } => LAB_RESULTS.to_string(),
+        ToolQuery::RaceDistribution { .. } => RACE_DISTRIBUTION.to_string(),
+        ToolQuery::SampleRows { table, .. } => format!(
+            "{PREVIEW_MARK}SELECT * FROM `{}.{}` LIMIT @p1",
+            table.schema.replace('`', ""),
+            table.table.replace('`', "")
         ),
-        ToolQuery::LabResults {
-            patient_id,
-            item,
-            limit,
-        } => {
-            let (itemid, label) = match item {
-                None => (None, None),
-                Some(LabItem::Id(id)) => (Some(id), None),
-                Some(LabItem::Label(text)) => (None, Some(text.to_string())),
-            };
-            (
-                LAB_RESULTS.to_string(),
-                vec![
-                    Param::Int(patient_id),
-                    Param::Int(itemid),
-                    Param::Text(label),
-                    Param::Int(Some(limit.into())),
-                ],
-            )
-        }
-        ToolQuery::RaceDistribution { limit } => (
-            RACE_DISTRIBUTION.to_string(),
-            vec![Param::Int(Some(limit.into()))],
-        ),
-        ToolQuery::SampleRows { table, limit } => (
-            format!(
-                "{PREVIEW_MARK}SELECT * FROM `{}.{}` LIMIT @p1",
-                table.schema.replace('`', ""),
-                table.table.replace('`', "")
-            ),
-            vec![Param::Int(Some(limit.into()))],
-        ),
-    }
+    };
+    (sql, query.params())
 }
 
 /// For m4's own preview text: the `(schema, table)` it names.

@@ -2,7 +2,7 @@
 //! (`$1`), typed so that an absent filter is a typed NULL; table names come from
 //! the catalog and are quoted, never typed text.
 
-use crate::engine::{LabItem, Param, ToolQuery};
+use crate::engine::{Param, ToolQuery};
 
 const ICU_STAYS: &str = "\
 SELECT subject_id, hadm_id, stay_id, first_careunit, last_careunit, intime, outtime, los
@@ -31,44 +31,17 @@ LIMIT $1";
 
 /// The SQL and bound values for `query`.
 pub(super) fn tool_query(query: ToolQuery<'_>) -> (String, Vec<Param>) {
-    match query {
-        ToolQuery::IcuStays { patient_id, limit } => (
-            ICU_STAYS.to_string(),
-            vec![Param::Int(patient_id), Param::Int(Some(limit.into()))],
+    let sql = match query {
+        ToolQuery::IcuStays { .. } => ICU_STAYS.to_string(),
+        ToolQuery::LabResults { .. } => LAB_RESULTS.to_string(),
+        ToolQuery::RaceDistribution { .. } => RACE_DISTRIBUTION.to_string(),
+        ToolQuery::SampleRows { table, .. } => format!(
+            "SELECT * FROM {}.{} LIMIT $1",
+            quote_identifier(&table.schema),
+            quote_identifier(&table.table)
         ),
-        ToolQuery::LabResults {
-            patient_id,
-            item,
-            limit,
-        } => {
-            let (itemid, label) = match item {
-                None => (None, None),
-                Some(LabItem::Id(id)) => (Some(id), None),
-                Some(LabItem::Label(text)) => (None, Some(text.to_string())),
-            };
-            (
-                LAB_RESULTS.to_string(),
-                vec![
-                    Param::Int(patient_id),
-                    Param::Int(itemid),
-                    Param::Text(label),
-                    Param::Int(Some(limit.into())),
-                ],
-            )
-        }
-        ToolQuery::RaceDistribution { limit } => (
-            RACE_DISTRIBUTION.to_string(),
-            vec![Param::Int(Some(limit.into()))],
-        ),
-        ToolQuery::SampleRows { table, limit } => (
-            format!(
-                "SELECT * FROM {}.{} LIMIT $1",
-                quote_identifier(&table.schema),
-                quote_identifier(&table.table)
-            ),
-            vec![Param::Int(Some(limit.into()))],
-        ),
-    }
+    };
+    (sql, query.params())
 }
 
 fn quote_identifier(name: &str) -> String {
