@@ -39,6 +39,27 @@ pub enum ApiError {
     Deadline,
 }
 
+/// `request` with its query, the bearer token, the project billed for quota, and
+/// the time left: the same for a GET and a POST.
+fn prepared<B>(
+    mut request: ureq::RequestBuilder<B>,
+    query: &[(&str, String)],
+    token: Option<&str>,
+    quota: Option<&str>,
+    remaining: Duration,
+) -> ureq::RequestBuilder<B> {
+    for (key, value) in query {
+        request = request.query(*key, value);
+    }
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(project) = quota {
+        request = request.header("x-goog-user-project", project);
+    }
+    request.config().timeout_global(Some(remaining)).build()
+}
+
 impl ApiError {
     /// Whether a retry may succeed.
     fn transient(&self) -> bool {
@@ -158,40 +179,11 @@ impl Api {
         let token = self.tokens.token()?;
         let url = format!("{}{path}", self.base);
         let quota = self.tokens.found().credentials.quota_project();
+        let (token, quota) = (token.as_deref(), quota);
         let response = match method {
-            Method::Get => {
-                let mut request = self.agent.get(&url);
-                for (key, value) in query {
-                    request = request.query(*key, value);
-                }
-                if let Some(token) = &token {
-                    request = request.header("Authorization", &format!("Bearer {token}"));
-                }
-                if let Some(project) = quota {
-                    request = request.header("x-goog-user-project", project);
-                }
-                request
-                    .config()
-                    .timeout_global(Some(remaining))
-                    .build()
-                    .call()
-            }
+            Method::Get => prepared(self.agent.get(&url), query, token, quota, remaining).call(),
             Method::Post(body) => {
-                let mut request = self.agent.post(&url);
-                for (key, value) in query {
-                    request = request.query(*key, value);
-                }
-                if let Some(token) = &token {
-                    request = request.header("Authorization", &format!("Bearer {token}"));
-                }
-                if let Some(project) = quota {
-                    request = request.header("x-goog-user-project", project);
-                }
-                request
-                    .config()
-                    .timeout_global(Some(remaining))
-                    .build()
-                    .send_json(body)
+                prepared(self.agent.post(&url), query, token, quota, remaining).send_json(body)
             }
         };
         let mut response = match response {
