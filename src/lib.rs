@@ -38,11 +38,16 @@
 //! - [`doctor`]: `m4 doctor` and `m4 --version`: checks of this install (data sets,
 //!   client entries, OAuth2 reachability, disk) → `datasets`, `client_config`,
 //!   `config`, `auth`. Reads only.
+//! - [`civil`]: days since 1970-01-01 → a calendar date, for every date m4 writes by
+//!   hand. Depends on nothing.
+//! - [`sync`]: locking a mutex whether or not a panicking thread poisoned it.
+//!   Depends on nothing.
 //!
 //! `main.rs` parses the command line and calls [`run`]; errors travel up as typed
 //! errors and become one message with its causes at the binary's edge.
 
 pub mod auth;
+pub mod civil;
 pub mod cli;
 pub mod client_config;
 pub mod concepts;
@@ -52,5 +57,6 @@ pub mod doctor;
 pub mod engine;
 pub mod format;
 pub mod server;
+pub mod sync;
 
 pub use cli::run;

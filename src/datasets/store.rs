@@ -16,6 +16,7 @@ use crate::config::{BigQuerySettings, Settings};
 use crate::engine::bigquery::{self, BigQueryEngine, CredentialMode};
 use crate::engine::duckdb::{DuckDbEngine, Options};
 use crate::engine::{Engine, Limits};
+use crate::sync::lock;
 
 /// Order in which an unnamed data set is chosen: the most complete real data first.
 const PREFERENCE: [&str; 3] = ["mimic-iv", "mimic-iv-demo", "synthetic"];
@@ -227,10 +228,4 @@ fn remove_abandoned_spill_folders(root: &Path) {
             tracing::debug!(dir = %entry.path().display(), %error, "could not remove an abandoned spill folder");
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

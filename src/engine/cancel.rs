@@ -6,6 +6,7 @@
 //! until the earliest deadline. The timer only fires cancellers; what stopping
 //! means (DuckDB's interrupt, a BigQuery job cancel) is the engine's.
 
+use crate::sync::lock;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -203,13 +204,6 @@ fn run_timer(timer: &'static Timer) {
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         };
     }
-}
-
-// A std Mutex is right here: critical sections are map and heap updates that never block.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use crate::auth::{AuthError, Authenticator, Credential, Principal};
 use crate::config::Settings;
 use crate::datasets::{DatasetSpec, Store};
 use crate::engine::{Canceller, Engine, Limits, QueryError, QueryResult, ToolQuery};
+use crate::sync::lock;
 
 pub use errors::ToolError;
 
@@ -149,12 +150,6 @@ impl CallContext {
         }
         Ok(outcome?)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl M4Server {

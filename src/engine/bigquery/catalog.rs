@@ -15,6 +15,7 @@ use super::api::ApiError;
 use super::errors;
 use super::rows::Field;
 use crate::engine::{ColumnInfo, QueryError, TableInfo, TableSummary};
+use crate::sync::lock;
 
 /// How long the table list is kept.
 const CATALOG_TTL: Duration = Duration::from_secs(600);
@@ -39,10 +40,7 @@ pub(super) struct Catalog {
 impl Catalog {
     /// Every table of the configured datasets, in name order.
     pub fn tables(&self, shared: &Shared) -> Result<Vec<TableMeta>, QueryError> {
-        let mut cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = lock(&self.cached);
         if let Some((at, tables)) = cached.as_ref()
             && at.elapsed() < CATALOG_TTL
         {

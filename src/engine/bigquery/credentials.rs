@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::sync::lock;
 use serde::Deserialize;
 
 /// The OAuth scope m4 asks for: BigQuery (jobs.insert and jobs.cancel need more than read-only).
@@ -260,10 +261,7 @@ impl TokenSource {
         if matches!(self.found.credentials, Credentials::None) {
             return Ok(None);
         }
-        let mut cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = lock(&self.cached);
         if let Some(c) = cached.as_ref()
             && Instant::now() < c.renew_at
         {
@@ -280,10 +278,7 @@ impl TokenSource {
 
     /// Forgets the cached token (after a 401), so the next call gets a new one.
     pub fn invalidate(&self) {
-        *self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        *lock(&self.cached) = None;
     }
 
     fn fetch(&self) -> Result<(String, Duration), CredentialError> {

@@ -21,6 +21,7 @@ use super::errors::{self, gigabytes};
 use super::rows::{Collector, Field};
 use super::sql::parameters;
 use crate::engine::{Canceller, Limits, Param, QueryError, QueryResult, ScanCost};
+use crate::sync::lock;
 
 /// What BigQuery runs, as m4 says it in refusals.
 pub(super) const ALLOWED: &str = "On BigQuery only one read-only GoogleSQL query runs: SELECT or WITH ... SELECT (no scripts, DML, DDL, EXPORT DATA or temporary functions).";
@@ -379,12 +380,6 @@ fn number(value: &Value) -> Option<u64> {
         Value::Number(n) => n.as_u64(),
         _ => None,
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ use super::{
     Canceller, CheckedQuery, Engine, EngineId, ItemMatch, Limits, QueryError, QueryResult, Session,
     TableInfo, TableSummary, ToolQuery,
 };
+use crate::sync::lock;
 
 pub use access::{AccessReport, check_access};
 pub use credentials::{AdcEnv, CredentialError};
@@ -163,10 +164,7 @@ impl BigQueryEngine {
         let slot: jobs::JobSlot = Arc::new(Mutex::new(None));
         let (shared, job) = (Arc::clone(&self.shared), Arc::clone(&slot));
         let canceller = Canceller::new(move || {
-            let id = job
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clone();
+            let id = lock(&job).clone();
             if let Some(id) = id {
                 // Off the caller's thread: the deadline timer serves every query.
                 let shared = Arc::clone(&shared);

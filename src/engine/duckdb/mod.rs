@@ -37,6 +37,7 @@ use super::{
     Canceller, CheckedQuery, Engine, EngineId, ItemMatch, Limits, QueryError, QueryResult, Session,
     TableInfo, TableSummary, ToolQuery,
 };
+use crate::sync::lock;
 
 pub use check::{ALLOWED_TABLE_FUNCTIONS, MAX_SQL_BYTES};
 
@@ -176,12 +177,7 @@ impl Drop for DuckDbEngine {
     fn drop(&mut self) {
         // Close the instance first, so DuckDB lets go of its spill files.
         lock(&self.idle).clear();
-        drop(
-            self.root
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take(),
-        );
+        drop(lock(&self.root).take());
         if self.spill_dir.exists()
             && let Err(error) = std::fs::remove_dir_all(&self.spill_dir)
         {
@@ -297,12 +293,6 @@ impl Session for DuckDbSession {
         self.release();
         outcome
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
