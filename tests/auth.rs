@@ -683,7 +683,7 @@ fn approve_device_code(verification_uri_complete: &str, login: &str) {
         .join(&form_action(&page))
         .unwrap()
         .to_string();
-    let (mut url, mut page) = browser.submit(
+    let (url, page) = browser.submit(
         &action,
         &[
             ("xsrf", &xsrf),
@@ -691,9 +691,23 @@ fn approve_device_code(verification_uri_complete: &str, login: &str) {
             ("confirm", "yes"),
         ],
     );
+    sign_in_and_consent(&mut browser, url, page, login, |_, page| {
+        page.contains("Sign-in Success")
+    });
+}
+
+/// Answers the provider's sign-in page (as `login`) and consent page, starting at
+/// `url` showing `page`, until `done` says the flow has left them; that URL and page.
+fn sign_in_and_consent(
+    browser: &mut Browser,
+    mut url: String,
+    mut page: String,
+    login: &str,
+    done: impl Fn(&str, &str) -> bool,
+) -> (String, String) {
     for _ in 0..4 {
-        if page.contains("Sign-in Success") {
-            return;
+        if done(&url, &page) {
+            return (url, page);
         }
         let action = url::Url::parse(&url)
             .unwrap()
@@ -1130,28 +1144,10 @@ fn without_a_setting_the_os_credential_store_is_used_or_the_file_with_a_warning(
 /// wherever they lead (m4's loopback listener); that last URL and page.
 fn sign_in_in_browser(url: &str, login: &str) -> (String, String) {
     let mut browser = Browser::new();
-    let (mut url, mut page) = browser.open(url);
-    for _ in 0..4 {
-        if !url.contains("/interaction/") {
-            return (url, page);
-        }
-        let action = url::Url::parse(&url)
-            .unwrap()
-            .join(&form_action(&page))
-            .unwrap()
-            .to_string();
-        (url, page) = if page.contains("name=\"prompt\" value=\"login\"") {
-            browser.submit(
-                &action,
-                &[("prompt", "login"), ("login", login), ("password", "x")],
-            )
-        } else if page.contains("name=\"prompt\" value=\"consent\"") {
-            browser.submit(&action, &[("prompt", "consent")])
-        } else {
-            panic!("unexpected page at {url}:\n{page}");
-        };
-    }
-    panic!("the sign-in did not finish; last page at {url}:\n{page}");
+    let (url, page) = browser.open(url);
+    sign_in_and_consent(&mut browser, url, page, login, |url, _| {
+        !url.contains("/interaction/")
+    })
 }
 
 /// Opens the authorization `url` and presses the sign-in page's Cancel, as a
