@@ -380,23 +380,17 @@ fn bigquery_summary(b: &config::BigQuerySettings) -> String {
 
 /// The `M4_BIGQUERY_*` variables set in the environment, for a client entry.
 fn bigquery_entry(environment: &impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
-    [
-        config::M4_BIGQUERY_PROJECT,
-        config::M4_BIGQUERY_DATA_PROJECT,
-        config::M4_BIGQUERY_VERSION,
-        config::M4_BIGQUERY_DATASETS,
-        config::M4_BIGQUERY_LOCATION,
-        config::M4_BIGQUERY_MAX_BYTES_BILLED,
-        config::M4_BIGQUERY_API_URL,
-        config::M4_BIGQUERY_CREDENTIALS,
-    ]
-    .iter()
-    .filter_map(|name| {
-        environment(name)
-            .filter(|v| !v.trim().is_empty() && !config::is_unfilled(v))
-            .map(|v| (name.to_string(), v.trim().to_string()))
-    })
-    .collect()
+    // From the one list of variables m4 reads, so a new BigQuery setting reaches
+    // client entries without a second list to keep.
+    doctor::KNOWN_VARIABLES
+        .iter()
+        .filter(|name| name.starts_with("M4_BIGQUERY_"))
+        .filter_map(|name| {
+            environment(name)
+                .filter(|v| !v.trim().is_empty() && !config::is_unfilled(v))
+                .map(|v| (name.to_string(), v.trim().to_string()))
+        })
+        .collect()
 }
 
 /// Logs go to stderr: stdout belongs to the MCP protocol. `RUST_LOG` wins over
