@@ -1,6 +1,7 @@
 //! End-to-end benchmark of the server as a client sees it: time from process
 //! start to the `initialize` response, `tools/call` round trips for a trivial
-//! query and for a 1,000-row result, and the server's peak memory.
+//! query and for a 1,000-row result (request written to reply read), and the
+//! server's peak memory.
 //!
 //! Run: `cargo bench --bench m4_bench` (uses the real demo when
 //! `M4_TEST_DEMO_DIR` is set, else the synthetic data set). `cargo bench`'s
@@ -8,6 +9,9 @@
 //! with `cargo build --release --bench m4_bench` and run the printed
 //! `target/release/deps/m4_bench-*` executable with `--bench`. It reports figures;
 //! it asserts none, because this machine's timing is noisy.
+//!
+//! `M4_BENCH_BINARY=path/to/other/m4` serves the round trips from another build
+//! (an older commit's, for a before and after on the same machine and data).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -80,24 +84,40 @@ fn main() {
 
     // The 1,000-row call must not be cut by the default caps, which are sized for a
     // conversation (see README): raise them for the round trips.
-    let mut server = McpChild::spawn(
-        data.path(),
-        &[
-            ("M4_DATASET", dataset),
-            ("M4_MAX_ROWS", "1000"),
-            ("M4_MAX_BYTES", "1000000"),
-        ],
-    );
+    let binary = std::env::var_os("M4_BENCH_BINARY").map(std::path::PathBuf::from);
+    let mut command = match &binary {
+        Some(binary) => {
+            println!("round trips served by {}", binary.display());
+            common::m4_command_of(binary, data.path())
+        }
+        None => common::m4_command(data.path()),
+    };
+    command.arg("serve").envs([
+        ("M4_DATASET", dataset),
+        ("M4_MAX_ROWS", "1000"),
+        ("M4_MAX_BYTES", "1000000"),
+    ]);
+    let mut server = McpChild::spawn_command(command);
     server.initialize();
+    // The clock runs from the request written to the reply's last byte read, as
+    // a client sees it; parsing and checking the reply come after it stops.
     let call = |server: &mut McpChild, sql: &str, n: usize| {
         let mut samples = Vec::with_capacity(n);
         for _ in 0..n {
             let started = Instant::now();
             // All the rows: a call gets 100 unless it asks (`max_rows`).
-            let result =
-                server.call_tool("execute_query", json!({"sql_query": sql, "max_rows": 1000}));
+            let id = server.send_request(
+                "tools/call",
+                json!({"name": "execute_query", "arguments": {"sql_query": sql, "max_rows": 1000}}),
+            );
+            let line = server
+                .next_line(Duration::from_secs(60))
+                .expect("a reply within a minute");
             samples.push(started.elapsed());
-            assert!(!common::is_tool_error(&result), "{result}");
+            let reply: serde_json::Value = serde_json::from_str(&line).expect("a JSON reply");
+            assert_eq!(reply["id"], id, "{line}");
+            let result = &reply["result"];
+            assert!(!common::is_tool_error(result), "{result}");
             assert_eq!(result["structuredContent"]["truncated"], false, "{result}");
         }
         samples

@@ -18,7 +18,12 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The `m4` binary with an environment cleared of anything the developer's shell
 /// might leak (M4_*, RUST_LOG), pointed at `data_dir`.
 pub fn m4_command(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_m4"));
+    m4_command_of(Path::new(env!("CARGO_BIN_EXE_m4")), data_dir)
+}
+
+/// [`m4_command`] for another build of m4 (a benchmark's before and after).
+pub fn m4_command_of(binary: &Path, data_dir: &Path) -> Command {
+    let mut cmd = Command::new(binary);
     cmd.env_clear();
     for keep in ["PATH", "HOME", "TMPDIR", "LANG"] {
         if let Ok(value) = std::env::var(keep) {
@@ -224,8 +229,13 @@ impl McpChild {
 
     /// Waits for the next message of any kind, or `None` after `timeout`.
     pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
-        let line = self.lines.recv_timeout(timeout).ok()?;
+        let line = self.next_line(timeout)?;
         Some(serde_json::from_str(&line).expect("stdout line is not JSON"))
+    }
+
+    /// Waits for the next line the server writes, unparsed, or `None` after `timeout`.
+    pub fn next_line(&mut self, timeout: Duration) -> Option<String> {
+        self.lines.recv_timeout(timeout).ok()
     }
 
     /// Sends a request and returns the whole response (`result` or `error`).
