@@ -16,6 +16,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -97,52 +99,116 @@ fn main() {
         ("M4_MAX_ROWS", "1000"),
         ("M4_MAX_BYTES", "1000000"),
     ]);
-    let mut server = McpChild::spawn_command(command);
-    server.initialize();
-    // The clock runs from the request written to the reply's last byte read, as
-    // a client sees it; parsing and checking the reply come after it stops.
-    let call = |server: &mut McpChild, sql: &str, n: usize| {
-        let mut samples = Vec::with_capacity(n);
-        for _ in 0..n {
-            let started = Instant::now();
-            // All the rows: a call gets 100 unless it asks (`max_rows`).
-            let id = server.send_request(
-                "tools/call",
-                json!({"name": "execute_query", "arguments": {"sql_query": sql, "max_rows": 1000}}),
-            );
-            let line = server
-                .next_line(Duration::from_secs(60))
-                .expect("a reply within a minute");
-            samples.push(started.elapsed());
-            let reply: serde_json::Value = serde_json::from_str(&line).expect("a JSON reply");
-            assert_eq!(reply["id"], id, "{line}");
-            let result = &reply["result"];
-            assert!(!common::is_tool_error(result), "{result}");
-            assert_eq!(result["structuredContent"]["truncated"], false, "{result}");
-        }
-        samples
+    let mut client = Client::start(command);
+    client.request(
+        "initialize",
+        json!({
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "m4-bench", "version": "0"}
+        }),
+    );
+    client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+
+    // The floor under every call: MCP's own round trip, no tool and no query.
+    let mut pings: Vec<Duration> = (0..1000)
+        .map(|_| client.request("ping", json!({})).1)
+        .collect();
+    report("ping (MCP round trip, no tool)", &mut pings);
+    let call = |client: &mut Client, sql: &str, n: usize| {
+        (0..n)
+            .map(|_| {
+                // All the rows: a call gets 100 unless it asks (`max_rows`).
+                let (reply, elapsed) = client.request(
+                    "tools/call",
+                    json!({"name": "execute_query", "arguments": {"sql_query": sql, "max_rows": 1000}}),
+                );
+                let result = &reply["result"];
+                assert!(!common::is_tool_error(result), "{result}");
+                assert_eq!(result["structuredContent"]["truncated"], false, "{result}");
+                elapsed
+            })
+            .collect::<Vec<_>>()
     };
-    call(&mut server, "select 1", 50); // warm-up
+    call(&mut client, "select 1", 50); // warm-up
     report(
         "tools/call select 1",
-        &mut call(&mut server, "select 1", 1000),
+        &mut call(&mut client, "select 1", 1000),
     );
     let rows_sql = "select * from mimiciv_hosp.labevents limit 1000";
     report(
         "tools/call 1,000 labevents rows",
-        &mut call(&mut server, rows_sql, 200),
+        &mut call(&mut client, rows_sql, 200),
     );
-    let pid = server_pid(&server);
-    if let Some(kib) = pid.and_then(peak_rss_kib) {
+    if let Some(kib) = peak_rss_kib(client.child.id()) {
         println!(
             "{:<36} {:.1} MiB",
             "server peak RSS (VmHWM)",
             kib as f64 / 1024.0
         );
     }
-    server.close();
+    client.close();
 }
 
-fn server_pid(server: &McpChild) -> Option<u32> {
-    Some(server.pid())
+/// A client that reads the server's replies on its own thread, as an editor's or
+/// a chat app's event loop does, so the figures hold no hand-off between threads
+/// on the client's side (the tests' `McpChild` reads on a second thread, for its
+/// time-outs).
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+    line: String,
+}
+
+impl Client {
+    fn start(mut command: Command) -> Client {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start m4 serve");
+        Client {
+            stdin: child.stdin.take().expect("stdin"),
+            stdout: BufReader::with_capacity(1 << 20, child.stdout.take().expect("stdout")),
+            child,
+            next_id: 1,
+            line: String::new(),
+        }
+    }
+
+    fn send(&mut self, message: &serde_json::Value) {
+        writeln!(self.stdin, "{message}").expect("write to m4");
+        self.stdin.flush().expect("flush to m4");
+    }
+
+    /// Sends a request and reads its reply; the clock runs from the request
+    /// written to the reply's last byte read, and parsing the reply comes after.
+    fn request(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> (serde_json::Value, Duration) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let message =
+            json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string();
+        self.line.clear();
+        let started = Instant::now();
+        writeln!(self.stdin, "{message}").expect("write to m4");
+        self.stdin.flush().expect("flush to m4");
+        let read = self.stdout.read_line(&mut self.line).expect("read from m4");
+        let elapsed = started.elapsed();
+        assert!(read > 0, "m4 closed its output");
+        let reply: serde_json::Value = serde_json::from_str(&self.line).expect("a JSON reply");
+        assert_eq!(reply["id"], id, "{}", self.line);
+        (reply, elapsed)
+    }
+
+    fn close(mut self) {
+        drop(self.stdin);
+        let _ = self.child.wait();
+    }
 }

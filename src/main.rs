@@ -1,20 +1,9 @@
 //! The `m4` binary: parse the command line, run, and turn an error into one
-//! message on stderr and exit status 2; and the process's allocator. Nothing
-//! else lives here.
+//! message on stderr and exit status 2. Nothing else lives here.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// mimalloc for every allocation on Linux, Rust's and (through the `override`
-/// feature, which replaces `malloc` and `free` in the binary) DuckDB's: a tool
-/// call is a query planned and run by DuckDB plus thousands of small strings and
-/// JSON values built, written and freed, and glibc's malloc was a quarter of
-/// that time. In `benches/m4_bench.rs` it took `select 1` from 1.53 to 1.26 ms
-/// and 1,000 `labevents` rows from 6.4 to 5.4 ms, for 15 MiB more peak memory.
-#[cfg(target_os = "linux")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = m4::cli::Cli::parse();

@@ -229,13 +229,8 @@ impl McpChild {
 
     /// Waits for the next message of any kind, or `None` after `timeout`.
     pub fn next_message(&mut self, timeout: Duration) -> Option<Value> {
-        let line = self.next_line(timeout)?;
+        let line = self.lines.recv_timeout(timeout).ok()?;
         Some(serde_json::from_str(&line).expect("stdout line is not JSON"))
-    }
-
-    /// Waits for the next line the server writes, unparsed, or `None` after `timeout`.
-    pub fn next_line(&mut self, timeout: Duration) -> Option<String> {
-        self.lines.recv_timeout(timeout).ok()
     }
 
     /// Sends a request and returns the whole response (`result` or `error`).
