@@ -10,8 +10,9 @@
 //! `target/release/deps/m4_bench-*` executable with `--bench`. It reports figures;
 //! it asserts none, because this machine's timing is noisy.
 //!
-//! `M4_BENCH_BINARY=path/to/other/m4` serves the round trips from another build
-//! (an older commit's, for a before and after on the same machine and data).
+//! `M4_BENCH_BINARY=path/to/other/m4` serves from another build (an older
+//! commit's, for a before and after on the same machine and data); the data set
+//! is always built by this one.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -67,13 +68,25 @@ fn main() {
     };
     assert!(ok, "could not build the {dataset} data set:\n{err}");
     println!("data set: {dataset}");
-    let envs = [("M4_DATASET", dataset)];
+    // The build that serves: this one, or `M4_BENCH_BINARY`'s.
+    let binary = std::env::var_os("M4_BENCH_BINARY").map(std::path::PathBuf::from);
+    if let Some(binary) = &binary {
+        println!("served by {}", binary.display());
+    }
+    let server_command = |envs: &[(&str, &str)]| {
+        let mut command = match &binary {
+            Some(binary) => common::m4_command_of(binary, data.path()),
+            None => common::m4_command(data.path()),
+        };
+        command.arg("serve").envs(envs.iter().copied());
+        command
+    };
 
     let mut startup = Vec::new();
     let mut first_answer = Vec::new();
     for _ in 0..30 {
         let started = Instant::now();
-        let mut server = McpChild::spawn(data.path(), &envs);
+        let mut server = McpChild::spawn_command(server_command(&[("M4_DATASET", dataset)]));
         server.initialize();
         startup.push(started.elapsed());
         // The data set opens beside the handshake; the first call waits for it.
@@ -86,15 +99,7 @@ fn main() {
 
     // The 1,000-row call must not be cut by the default caps, which are sized for a
     // conversation (see README): raise them for the round trips.
-    let binary = std::env::var_os("M4_BENCH_BINARY").map(std::path::PathBuf::from);
-    let mut command = match &binary {
-        Some(binary) => {
-            println!("round trips served by {}", binary.display());
-            common::m4_command_of(binary, data.path())
-        }
-        None => common::m4_command(data.path()),
-    };
-    command.arg("serve").envs([
+    let command = server_command(&[
         ("M4_DATASET", dataset),
         ("M4_MAX_ROWS", "1000"),
         ("M4_MAX_BYTES", "1000000"),
