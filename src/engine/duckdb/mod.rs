@@ -79,7 +79,7 @@ pub struct DuckDbEngine {
 /// 3.8 instead of 1.7. Up to it, a LIMIT reads the rows where they are, and an
 /// `ORDER BY ... LIMIT n` (top-N) keeps the late materialization that pays on
 /// wide tables (measured on the demo and on `synthetic --scale 120`; DuckDB's
-/// default is 50). Ten times the largest row cap.
+/// default is 50). Ten times the default row cap (`M4_MAX_ROWS`).
 const LATE_MATERIALIZATION_MAX_ROWS: u64 = 10_000;
 
 /// Idle connections kept per engine; more sessions at once clone new ones.
