@@ -68,7 +68,8 @@ pub struct DuckDbEngine {
     // A std Mutex is right here: the critical section is a clone that never awaits.
     root: Mutex<Option<Connection>>,
     /// Connections ready for the next session: cloning one costs a little, and
-    /// each keeps the check's prepared statement.
+    /// each keeps the check's prepared statement. Those made at open also carry
+    /// [`STREAMING_BUFFER_SIZE`], which no later clone can be given.
     idle: Arc<Mutex<Vec<Connection>>>,
 }
 
