@@ -7,17 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use duckdb::{AccessMode, Config, Connection};
+use duckdb::Connection;
 
-use crate::common::{build_data_set, demo, m4_command, synthetic};
+use crate::common::{build_data_set, count, demo, m4_command, open_read_only, synthetic};
 use crate::csv_reader::read_csv_gz;
-
-fn open_read_only(path: &Path) -> Connection {
-    let config = Config::default()
-        .access_mode(AccessMode::ReadOnly)
-        .expect("config");
-    Connection::open_with_flags(path, config).expect("database opens read-only")
-}
 
 fn strings(conn: &Connection, sql: &str) -> Vec<String> {
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -25,11 +18,6 @@ fn strings(conn: &Connection, sql: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .collect::<Result<_, _>>()
         .expect("rows")
-}
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// `m4_meta.derived` as name -> (built, rows, note).

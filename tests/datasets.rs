@@ -14,11 +14,13 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use duckdb::{AccessMode, Config, Connection};
+use duckdb::Connection;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-use crate::common::{build_data_set, demo, demo_source_dir, m4_command, synthetic};
+use crate::common::{
+    build_data_set, count, demo, demo_source_dir, m4_command, open_read_only, synthetic,
+};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -97,18 +99,6 @@ fn readme_count(demo: &Path, table: &str) -> u64 {
         .copied()
         .flatten()
         .unwrap_or_else(|| panic!("README lists `{table}`"))
-}
-
-fn open_read_only(path: &Path) -> Connection {
-    let config = Config::default()
-        .access_mode(AccessMode::ReadOnly)
-        .expect("config");
-    Connection::open_with_flags(path, config).expect("database opens read-only")
-}
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |row| row.get::<_, i64>(0))
-        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
 }
 
 fn schema_of(relative: &str) -> (&'static str, String) {

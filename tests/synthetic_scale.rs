@@ -7,22 +7,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
-use duckdb::{AccessMode, Config, Connection};
-
-use crate::common::{BuiltDataSet, build_data_set, m4_command, run_m4, synthetic};
+use crate::common::{
+    BuiltDataSet, build_data_set, count, m4_command, open_read_only, run_m4, synthetic,
+};
 use crate::datasets::SYNTHETIC_INTEGRITY;
-
-fn open_read_only(path: &Path) -> Connection {
-    let config = Config::default()
-        .access_mode(AccessMode::ReadOnly)
-        .expect("config");
-    Connection::open_with_flags(path, config).expect("database opens read-only")
-}
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |row| row.get::<_, i64>(0))
-        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
-}
 
 /// Rows of the tables that grow with the scale.
 fn counts(database: &Path) -> BTreeMap<&'static str, i64> {

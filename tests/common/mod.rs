@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
+use duckdb::{AccessMode, Config, Connection};
 use serde_json::{Value, json};
 
 /// How long a test waits for one response before failing instead of hanging.
@@ -309,4 +310,18 @@ pub fn tool_text(result: &Value) -> String {
 /// Whether a tool result is an error result.
 pub fn is_tool_error(result: &Value) -> bool {
     result["isError"].as_bool().unwrap_or(false)
+}
+
+/// A built database, opened read-only as a check beside the server would.
+pub fn open_read_only(path: &Path) -> Connection {
+    let config = Config::default()
+        .access_mode(AccessMode::ReadOnly)
+        .expect("config");
+    Connection::open_with_flags(path, config).expect("database opens read-only")
+}
+
+/// The one integer `sql` answers.
+pub fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |row| row.get::<_, i64>(0))
+        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
 }
