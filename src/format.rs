@@ -114,7 +114,7 @@ fn cost_line(cost: &ScanCost) -> String {
     )
 }
 
-/// `12.3 GB` (powers of 1000, as BigQuery bills).
+/// `12.3 GB` (powers of 1000, as BigQuery bills and as the temp-space cap is named).
 pub fn decimal_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;

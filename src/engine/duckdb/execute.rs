@@ -52,7 +52,7 @@ fn sql_error(error: duckdb::Error, max_temp_size: u64) -> QueryError {
     let mut message = error.to_string();
     if message.contains("failed to offload data block") && max_temp_size > 0 {
         return QueryError::TempSpace {
-            cap: human_bytes(max_temp_size),
+            cap: crate::format::decimal_size(max_temp_size),
         };
     }
     if message.contains("disabled by configuration")
@@ -65,18 +65,6 @@ fn sql_error(error: duckdb::Error, max_temp_size: u64) -> QueryError {
         );
     }
     QueryError::Sql { message }
-}
-
-/// `2.0 GB` for a message.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 fn pull(
