@@ -293,10 +293,15 @@ fn serve(config: server::Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let outcome = runtime.block_on(server::serve(config, rmcp::transport::stdio()));
+    let (reader, writer, modes) = {
+        let _inside = runtime.enter();
+        server::stdio::open()
+    };
+    let outcome = runtime.block_on(server::serve(config, (reader, writer)));
     // A query still running when the client hung up is read-only work nobody
     // will read: do not wait for it to finish or time out.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    drop(modes);
     Ok(outcome?)
 }
 

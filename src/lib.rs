@@ -12,7 +12,8 @@
 //!   from them (`config::http`: the team server's `M4_HTTP_*`, `M4_AUDIT_*`).
 //!   Depends on nothing else in m4.
 //! - [`server`]: the MCP handler built from one `server::Config`, served over a
-//!   transport given as an argument (stdio), or by `server::http` over streamable
+//!   transport given as an argument (`server::stdio`: stdin and stdout read and
+//!   written on the event loop when they are pipes or sockets), or by `server::http` over streamable
 //!   HTTP with per-request OAuth2 (the team server), and `server::audit`'s one
 //!   JSON line per call → `datasets`, `engine`, `format`, `auth`, `config`.
 //! - [`engine`]: the engine interface (catalog, check, run within limits, cancel),

@@ -529,6 +529,145 @@ fn several_servers_share_one_database_file() {
     assert!(a > 0);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_client_that_connects_stdio_with_socket_pairs_is_served() {
+    // Node's child_process (Claude Desktop, Claude Code, Cursor, VS Code) gives
+    // the server a Unix socket for stdin and another for stdout, not pipes.
+    let mut cmd = common::m4_command(synthetic_data_dir());
+    cmd.arg("serve");
+    let mut server = McpChild::spawn_wired(cmd, common::Wiring::Sockets);
+    server.initialize();
+    assert_eq!(server.list_tools().len(), TOOLS.len());
+    let answer = server.call_tool("execute_query", json!({"sql_query": "select 6 * 7"}));
+    assert_eq!(single_number(&answer), 42);
+    assert!(
+        server.close(),
+        "m4 should exit 0 when its stdin socket closes"
+    );
+}
+
+/// Whether the open file behind `fd` is in non-blocking mode.
+#[cfg(unix)]
+fn non_blocking(fd: &std::os::fd::OwnedFd) -> bool {
+    rustix::fs::fcntl_getfl(fd)
+        .expect("fcntl")
+        .contains(rustix::fs::OFlags::NONBLOCK)
+}
+
+#[cfg(unix)]
+#[test]
+fn stdio_is_served_non_blocking_and_its_blocking_mode_is_put_back_at_exit() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+
+    type Ends = (OwnedFd, OwnedFd);
+    // (what the client writes to, what the server reads) and
+    // (what the server writes to, what the client reads).
+    let pipes = || -> (Ends, Ends) {
+        let (server_reads, client_writes) = std::io::pipe().expect("pipe");
+        let (client_reads, server_writes) = std::io::pipe().expect("pipe");
+        (
+            (client_writes.into(), server_reads.into()),
+            (server_writes.into(), client_reads.into()),
+        )
+    };
+    let sockets = || -> (Ends, Ends) {
+        let (client_writes, server_reads) = UnixStream::pair().expect("socket pair");
+        let (server_writes, client_reads) = UnixStream::pair().expect("socket pair");
+        (
+            (client_writes.into(), server_reads.into()),
+            (server_writes.into(), client_reads.into()),
+        )
+    };
+    for (wiring, ends) in [("pipes", pipes()), ("sockets", sockets())] {
+        let ((client_writes, server_reads), (server_writes, client_reads)) = ends;
+        // Copies of the server's own ends share their open files, and so their mode.
+        let watched = [
+            server_reads.try_clone().expect("dup"),
+            server_writes.try_clone().expect("dup"),
+        ];
+        assert!(
+            !watched.iter().any(non_blocking),
+            "{wiring}: blocking to start with"
+        );
+        let mut child = common::m4_command(synthetic_data_dir())
+            .arg("serve")
+            .stdin(std::process::Stdio::from(server_reads))
+            .stdout(std::process::Stdio::from(server_writes))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start m4 serve");
+        let mut to_server = std::fs::File::from(client_writes);
+        let mut from_server = BufReader::new(std::fs::File::from(client_reads));
+        let mut exchange = |request: Value| -> Value {
+            writeln!(to_server, "{request}").expect("write a request");
+            let mut line = String::new();
+            from_server.read_line(&mut line).expect("read a reply");
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{wiring}: {e}: {line:?}"))
+        };
+        let reply = exchange(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "m4-tests", "version": "0"}}}),
+        );
+        assert!(reply.get("result").is_some(), "{wiring}: {reply}");
+        assert!(
+            watched.iter().all(non_blocking),
+            "{wiring}: the server reads and writes its stdio on its event loop"
+        );
+        let reply = exchange(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}));
+        assert_eq!(reply["id"], 2, "{wiring}: {reply}");
+        drop(to_server);
+        let status = child.wait().expect("wait for m4");
+        assert!(
+            status.success(),
+            "{wiring}: m4 exits 0 at the end of its stdin"
+        );
+        assert!(
+            !watched.iter().any(non_blocking),
+            "{wiring}: the server puts back the blocking mode of the files it was given"
+        );
+    }
+}
+
+#[test]
+fn requests_in_a_file_on_stdin_are_answered_to_its_end() {
+    // Not a pipe or a socket: served through the runtime's blocking stdin.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let requests = dir.path().join("requests.jsonl");
+    let lines = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "m4-tests", "version": "0"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "execute_query", "arguments": {"sql_query": "select 6 * 7"}}}),
+    ];
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(&requests, text).expect("write requests");
+    let output = common::m4_command(synthetic_data_dir())
+        .arg("serve")
+        .stdin(std::fs::File::open(&requests).expect("open requests"))
+        .output()
+        .expect("run m4 serve");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let replies: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON-RPC line"))
+        .collect();
+    let call = replies
+        .iter()
+        .find(|reply| reply["id"] == 2)
+        .unwrap_or_else(|| panic!("no answer to the call: {replies:?}"));
+    assert_eq!(single_number(&call["result"]), 42);
+}
+
 // --- the real MIMIC-IV demo --------------------------------------------------
 
 fn demo_server(test: &str) -> Option<(McpChild, std::path::PathBuf)> {

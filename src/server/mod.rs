@@ -12,6 +12,7 @@ pub mod audit;
 mod errors;
 pub mod http;
 mod resources;
+pub mod stdio;
 mod tools;
 
 use std::sync::atomic::{AtomicBool, Ordering};

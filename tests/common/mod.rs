@@ -3,9 +3,13 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+#[cfg(unix)]
+use std::os::fd::OwnedFd;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
@@ -128,10 +132,21 @@ pub fn demo_data_dir(test: &str) -> Option<&'static Path> {
     demo(test).map(|(built, _)| built.data_dir.as_path())
 }
 
+/// How a client connects the server's stdin and stdout.
+#[derive(Debug, Clone, Copy)]
+pub enum Wiring {
+    /// Anonymous pipes (Python's `subprocess`, shells).
+    Pipes,
+    /// A Unix socket pair for each (Node's `child_process`: Claude Desktop,
+    /// Claude Code, Cursor, VS Code).
+    #[cfg(unix)]
+    Sockets,
+}
+
 /// A running `m4 serve` child and a line-oriented JSON-RPC client for it.
 pub struct McpChild {
     child: Child,
-    stdin: Option<ChildStdin>,
+    stdin: Option<Box<dyn Write + Send>>,
     lines: Receiver<String>,
     next_id: u64,
     stderr_path: PathBuf,
@@ -146,18 +161,45 @@ impl McpChild {
         McpChild::spawn_command(cmd)
     }
 
-    /// Starts an already prepared command (its stdio is taken over here).
-    pub fn spawn_command(mut cmd: Command) -> McpChild {
+    /// Starts an already prepared command (its stdio is taken over here), its
+    /// stdin and stdout connected with pipes, as Python's `subprocess` does.
+    pub fn spawn_command(cmd: Command) -> McpChild {
+        McpChild::spawn_wired(cmd, Wiring::Pipes)
+    }
+
+    /// Starts an already prepared command with its stdin and stdout connected as `wiring` says.
+    pub fn spawn_wired(mut cmd: Command, wiring: Wiring) -> McpChild {
         let stderr_dir = tempfile::tempdir().expect("tempdir");
         let stderr_path = stderr_dir.path().join("stderr.log");
         let stderr_file = std::fs::File::create(&stderr_path).expect("stderr log");
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr_file)
-            .spawn()
-            .expect("failed to start m4 serve");
-        let stdout: ChildStdout = child.stdout.take().expect("stdout");
+        cmd.stderr(stderr_file);
+        let (child, stdin, stdout): (Child, Box<dyn Write + Send>, Box<dyn Read + Send>) =
+            match wiring {
+                Wiring::Pipes => {
+                    let mut child = cmd
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .spawn()
+                        .expect("failed to start m4 serve");
+                    let stdin = child.stdin.take().expect("stdin");
+                    let stdout = child.stdout.take().expect("stdout");
+                    (child, Box::new(stdin), Box::new(stdout))
+                }
+                #[cfg(unix)]
+                Wiring::Sockets => {
+                    let (ours_in, theirs_in) = UnixStream::pair().expect("socket pair");
+                    let (ours_out, theirs_out) = UnixStream::pair().expect("socket pair");
+                    let child = cmd
+                        .stdin(Stdio::from(OwnedFd::from(theirs_in)))
+                        .stdout(Stdio::from(OwnedFd::from(theirs_out)))
+                        .spawn()
+                        .expect("failed to start m4 serve");
+                    (child, Box::new(ours_in), Box::new(ours_out))
+                }
+            };
+        // The command holds the child's ends of the sockets until it is dropped:
+        // while this process holds the child's stdout, the reader never sees it end.
+        drop(cmd);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -168,7 +210,7 @@ impl McpChild {
             }
         });
         McpChild {
-            stdin: child.stdin.take(),
+            stdin: Some(stdin),
             child,
             lines: rx,
             next_id: 1,
