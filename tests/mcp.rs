@@ -581,7 +581,23 @@ fn stdio_is_served_non_blocking_and_its_blocking_mode_is_put_back_at_exit() {
             (server_writes.into(), client_reads.into()),
         )
     };
-    for (wiring, ends) in [("pipes", pipes()), ("sockets", sockets())] {
+    // One socket for both, as `socat` and inetd-style launchers connect a program.
+    let one_socket = || -> (Ends, Ends) {
+        let (client, server) = UnixStream::pair().expect("socket pair");
+        let (client_reads, server_writes) = (
+            client.try_clone().expect("dup"),
+            server.try_clone().expect("dup"),
+        );
+        (
+            (client.into(), server.into()),
+            (server_writes.into(), client_reads.into()),
+        )
+    };
+    for (wiring, ends) in [
+        ("pipes", pipes()),
+        ("sockets", sockets()),
+        ("one socket", one_socket()),
+    ] {
         let ((client_writes, server_reads), (server_writes, client_reads)) = ends;
         // Copies of the server's own ends share their open files, and so their mode.
         let watched = [
@@ -619,7 +635,8 @@ fn stdio_is_served_non_blocking_and_its_blocking_mode_is_put_back_at_exit() {
         );
         let reply = exchange(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}));
         assert_eq!(reply["id"], 2, "{wiring}: {reply}");
-        drop(to_server);
+        // Both, so that a socket shared by the two directions closes too.
+        drop((to_server, from_server));
         let status = child.wait().expect("wait for m4");
         assert!(
             status.success(),

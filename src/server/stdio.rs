@@ -48,8 +48,10 @@ pub struct OriginalModes(#[cfg(unix)] Vec<unix::OriginalMode>);
 
 impl Drop for OriginalModes {
     fn drop(&mut self) {
+        // Last made non-blocking, first put back: when stdin and stdout are one
+        // socket, stdout's "before" is already stdin's "after".
         #[cfg(unix)]
-        for original in self.0.drain(..) {
+        for original in self.0.drain(..).rev() {
             original.restore();
         }
     }
