@@ -12,18 +12,21 @@
 //!
 //! `M4_BENCH_BINARY=path/to/other/m4` serves from another build (an older
 //! commit's, for a before and after on the same machine and data); the data set
-//! is always built by this one.
+//! is always built by this one. `M4_BENCH_WIRING=sockets` connects the server's
+//! stdin and stdout with a Unix socket pair each, as Node clients (Claude
+//! Desktop, Claude Code, Cursor, VS Code) do, instead of with pipes, as Python's
+//! `subprocess` does.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::{McpChild, run_m4};
+use common::{McpChild, Wiring, run_m4};
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -73,6 +76,13 @@ fn main() {
     if let Some(binary) = &binary {
         println!("served by {}", binary.display());
     }
+    let wiring = match std::env::var("M4_BENCH_WIRING").as_deref() {
+        Err(_) | Ok("pipes") => Wiring::Pipes,
+        #[cfg(unix)]
+        Ok("sockets") => Wiring::Sockets,
+        Ok(other) => panic!("M4_BENCH_WIRING is `pipes` or `sockets`, not `{other}`"),
+    };
+    println!("stdio wiring: {wiring:?}");
     let server_command = |envs: &[(&str, &str)]| {
         let mut command = match &binary {
             Some(binary) => common::m4_command_of(binary, data.path()),
@@ -86,7 +96,7 @@ fn main() {
     let mut first_answer = Vec::new();
     for _ in 0..30 {
         let started = Instant::now();
-        let mut server = McpChild::spawn_command(server_command(&[("M4_DATASET", dataset)]));
+        let mut server = McpChild::spawn_wired(server_command(&[("M4_DATASET", dataset)]), wiring);
         server.initialize();
         startup.push(started.elapsed());
         // The data set opens beside the handshake; the first call waits for it.
@@ -104,7 +114,7 @@ fn main() {
         ("M4_MAX_ROWS", "1000"),
         ("M4_MAX_BYTES", "1000000"),
     ]);
-    let mut client = Client::start(command);
+    let mut client = Client::start(command, wiring);
     client.request(
         "initialize",
         json!({
@@ -161,23 +171,45 @@ fn main() {
 /// time-outs).
 struct Client {
     child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    stdin: Box<dyn Write>,
+    stdout: BufReader<Box<dyn Read>>,
     next_id: u64,
     line: String,
 }
 
 impl Client {
-    fn start(mut command: Command) -> Client {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start m4 serve");
+    fn start(mut command: Command, wiring: Wiring) -> Client {
+        command.stderr(Stdio::null());
+        let (child, stdin, stdout): (Child, Box<dyn Write>, Box<dyn Read>) = match wiring {
+            Wiring::Pipes => {
+                let mut child = command
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("start m4 serve");
+                let stdin = child.stdin.take().expect("stdin");
+                let stdout = child.stdout.take().expect("stdout");
+                (child, Box::new(stdin), Box::new(stdout))
+            }
+            #[cfg(unix)]
+            Wiring::Sockets => {
+                use std::os::fd::OwnedFd;
+                use std::os::unix::net::UnixStream;
+                let (ours_in, theirs_in) = UnixStream::pair().expect("socket pair");
+                let (ours_out, theirs_out) = UnixStream::pair().expect("socket pair");
+                let child = command
+                    .stdin(Stdio::from(OwnedFd::from(theirs_in)))
+                    .stdout(Stdio::from(OwnedFd::from(theirs_out)))
+                    .spawn()
+                    .expect("start m4 serve");
+                (child, Box::new(ours_in), Box::new(ours_out))
+            }
+        };
+        // The command holds the server's ends of the sockets until dropped.
+        drop(command);
         Client {
-            stdin: child.stdin.take().expect("stdin"),
-            stdout: BufReader::with_capacity(1 << 20, child.stdout.take().expect("stdout")),
+            stdin,
+            stdout: BufReader::with_capacity(1 << 20, stdout),
             child,
             next_id: 1,
             line: String::new(),
