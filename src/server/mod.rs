@@ -1,6 +1,6 @@
 //! The MCP server: the tool handler built from one [`Config`], the auth check in
 //! front of every tool, and serving over a transport given as an argument
-//! (stdio, or the team server's streamable HTTP in [`http`]).
+//! (stdin and stdout from [`stdio`], or the team server's streamable HTTP in [`http`]).
 //!
 //! Tools never build SQL from request text and never touch an engine's
 //! internals: they hand request SQL to the engine's check, ask the engine for
