@@ -301,6 +301,8 @@ fn serve(config: server::Config) -> anyhow::Result<()> {
     // A query still running when the client hung up is read-only work nobody
     // will read: do not wait for it to finish or time out.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    // Only with the transport gone: a pipe made blocking under the event loop
+    // could stall a write on a runtime thread.
     drop(modes);
     Ok(outcome?)
 }
