@@ -171,8 +171,8 @@ fn main() {
 /// time-outs).
 struct Client {
     child: Child,
-    stdin: Box<dyn Write>,
-    stdout: BufReader<Box<dyn Read>>,
+    stdin: Box<dyn Write + Send>,
+    stdout: BufReader<Box<dyn Read + Send>>,
     next_id: u64,
     line: String,
 }
@@ -180,33 +180,7 @@ struct Client {
 impl Client {
     fn start(mut command: Command, wiring: Wiring) -> Client {
         command.stderr(Stdio::null());
-        let (child, stdin, stdout): (Child, Box<dyn Write>, Box<dyn Read>) = match wiring {
-            Wiring::Pipes => {
-                let mut child = command
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .expect("start m4 serve");
-                let stdin = child.stdin.take().expect("stdin");
-                let stdout = child.stdout.take().expect("stdout");
-                (child, Box::new(stdin), Box::new(stdout))
-            }
-            #[cfg(unix)]
-            Wiring::Sockets => {
-                use std::os::fd::OwnedFd;
-                use std::os::unix::net::UnixStream;
-                let (ours_in, theirs_in) = UnixStream::pair().expect("socket pair");
-                let (ours_out, theirs_out) = UnixStream::pair().expect("socket pair");
-                let child = command
-                    .stdin(Stdio::from(OwnedFd::from(theirs_in)))
-                    .stdout(Stdio::from(OwnedFd::from(theirs_out)))
-                    .spawn()
-                    .expect("start m4 serve");
-                (child, Box::new(ours_in), Box::new(ours_out))
-            }
-        };
-        // The command holds the server's ends of the sockets until dropped.
-        drop(command);
+        let (child, stdin, stdout) = wiring.spawn(command);
         Client {
             stdin,
             stdout: BufReader::with_capacity(1 << 20, stdout),

@@ -143,6 +143,42 @@ pub enum Wiring {
     Sockets,
 }
 
+/// A started server and this side's ends: what to write requests to, what to read replies from.
+pub type Spawned = (Child, Box<dyn Write + Send>, Box<dyn Read + Send>);
+
+impl Wiring {
+    /// Starts `command` with its stdin and stdout connected this way.
+    pub fn spawn(self, mut command: Command) -> Spawned {
+        let spawned: Spawned = match self {
+            Wiring::Pipes => {
+                let mut child = command
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("failed to start m4 serve");
+                let stdin = child.stdin.take().expect("stdin");
+                let stdout = child.stdout.take().expect("stdout");
+                (child, Box::new(stdin), Box::new(stdout))
+            }
+            #[cfg(unix)]
+            Wiring::Sockets => {
+                let (ours_in, theirs_in) = UnixStream::pair().expect("socket pair");
+                let (ours_out, theirs_out) = UnixStream::pair().expect("socket pair");
+                let child = command
+                    .stdin(Stdio::from(OwnedFd::from(theirs_in)))
+                    .stdout(Stdio::from(OwnedFd::from(theirs_out)))
+                    .spawn()
+                    .expect("failed to start m4 serve");
+                (child, Box::new(ours_in), Box::new(ours_out))
+            }
+        };
+        // The command holds the child's ends of the sockets until it is dropped:
+        // while this process holds the child's stdout, the reader never sees it end.
+        drop(command);
+        spawned
+    }
+}
+
 /// A running `m4 serve` child and a line-oriented JSON-RPC client for it.
 pub struct McpChild {
     child: Child,
@@ -173,33 +209,7 @@ impl McpChild {
         let stderr_path = stderr_dir.path().join("stderr.log");
         let stderr_file = std::fs::File::create(&stderr_path).expect("stderr log");
         cmd.stderr(stderr_file);
-        let (child, stdin, stdout): (Child, Box<dyn Write + Send>, Box<dyn Read + Send>) =
-            match wiring {
-                Wiring::Pipes => {
-                    let mut child = cmd
-                        .stdin(Stdio::piped())
-                        .stdout(Stdio::piped())
-                        .spawn()
-                        .expect("failed to start m4 serve");
-                    let stdin = child.stdin.take().expect("stdin");
-                    let stdout = child.stdout.take().expect("stdout");
-                    (child, Box::new(stdin), Box::new(stdout))
-                }
-                #[cfg(unix)]
-                Wiring::Sockets => {
-                    let (ours_in, theirs_in) = UnixStream::pair().expect("socket pair");
-                    let (ours_out, theirs_out) = UnixStream::pair().expect("socket pair");
-                    let child = cmd
-                        .stdin(Stdio::from(OwnedFd::from(theirs_in)))
-                        .stdout(Stdio::from(OwnedFd::from(theirs_out)))
-                        .spawn()
-                        .expect("failed to start m4 serve");
-                    (child, Box::new(ours_in), Box::new(ours_out))
-                }
-            };
-        // The command holds the child's ends of the sockets until it is dropped:
-        // while this process holds the child's stdout, the reader never sees it end.
-        drop(cmd);
+        let (child, stdin, stdout) = wiring.spawn(cmd);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
