@@ -91,26 +91,45 @@ mod unix {
 
     /// Stdin, when it is a pipe or a socket.
     pub(super) fn reader(restore: &mut Vec<OriginalMode>) -> Option<Reader> {
-        let stdin = std::io::stdin();
-        let (kind, fd, original) = open(stdin.as_fd())?;
-        let reader: Reader = match kind {
-            Kind::Pipe => Box::new(pipe::Receiver::from_owned_fd(fd).ok()?),
-            Kind::Socket => Box::new(socket(fd)?),
-        };
-        restore.push(original);
-        Some(reader)
+        on_event_loop(
+            std::io::stdin().as_fd(),
+            restore,
+            |fd| Ok(Box::new(pipe::Receiver::from_owned_fd(fd)?) as Reader),
+            |stream| Box::new(stream) as Reader,
+        )
     }
 
     /// Stdout, when it is a pipe or a socket.
     pub(super) fn writer(restore: &mut Vec<OriginalMode>) -> Option<Writer> {
-        let stdout = std::io::stdout();
-        let (kind, fd, original) = open(stdout.as_fd())?;
-        let writer: Writer = match kind {
-            Kind::Pipe => Box::new(pipe::Sender::from_owned_fd(fd).ok()?),
-            Kind::Socket => Box::new(socket(fd)?),
+        on_event_loop(
+            std::io::stdout().as_fd(),
+            restore,
+            |fd| Ok(Box::new(pipe::Sender::from_owned_fd(fd)?) as Writer),
+            |stream| Box::new(stream) as Writer,
+        )
+    }
+
+    /// `fd` as a stream of the event loop, made by `from_pipe` or `from_socket`,
+    /// with its file's mode recorded in `restore`; `None` (the mode as it was)
+    /// when it is neither a pipe nor a socket, or the stream cannot be made.
+    fn on_event_loop<T>(
+        fd: BorrowedFd<'_>,
+        restore: &mut Vec<OriginalMode>,
+        from_pipe: impl FnOnce(OwnedFd) -> std::io::Result<T>,
+        from_socket: impl FnOnce(UnixStream) -> T,
+    ) -> Option<T> {
+        let (kind, fd, original) = open(fd)?;
+        let stream = match kind {
+            Kind::Pipe => from_pipe(fd).ok(),
+            Kind::Socket => socket(fd).map(from_socket),
         };
-        restore.push(original);
-        Some(writer)
+        match stream {
+            Some(_) => restore.push(original),
+            // The file may be non-blocking already, and the fallback reads and
+            // writes it blocking.
+            None => original.restore(),
+        }
+        stream
     }
 
     enum Kind {
