@@ -44,22 +44,7 @@ fn main() {
         return;
     }
     let data = tempfile::tempdir().expect("tempdir");
-    let (dataset, (ok, _, err)) = match std::env::var("M4_TEST_DEMO_DIR") {
-        Ok(src) => (
-            "mimic-iv-demo",
-            common::run_m4(
-                data.path(),
-                &["init", "mimic-iv-demo", "--src", &src, "--no-derived"],
-                &[],
-            ),
-        ),
-        Err(_) => (
-            "synthetic",
-            common::run_m4(data.path(), &["init", "synthetic", "--no-derived"], &[]),
-        ),
-    };
-    assert!(ok, "could not build the {dataset} data set:\n{err}");
-    println!("data set: {dataset}");
+    let dataset = common::build_bench_data_set(data.path(), &["--no-derived"]);
     let engine = DuckDbEngine::open(
         &data.path().join(format!("{dataset}.duckdb")),
         &Options {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::{McpChild, Wiring, run_m4};
+use common::{McpChild, Wiring};
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -59,18 +59,7 @@ fn main() {
         return;
     }
     let data = tempfile::tempdir().expect("tempdir");
-    let (dataset, ok, err) = match std::env::var("M4_TEST_DEMO_DIR") {
-        Ok(src) => {
-            let (ok, _, err) = run_m4(data.path(), &["init", "mimic-iv-demo", "--src", &src], &[]);
-            ("mimic-iv-demo", ok, err)
-        }
-        Err(_) => {
-            let (ok, _, err) = run_m4(data.path(), &["init", "synthetic"], &[]);
-            ("synthetic", ok, err)
-        }
-    };
-    assert!(ok, "could not build the {dataset} data set:\n{err}");
-    println!("data set: {dataset}");
+    let dataset = common::build_bench_data_set(data.path(), &[]);
     // The build that serves: this one, or `M4_BENCH_BINARY`'s.
     let binary = std::env::var_os("M4_BENCH_BINARY").map(std::path::PathBuf::from);
     if let Some(binary) = &binary {

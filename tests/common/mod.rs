@@ -96,6 +96,22 @@ pub fn synthetic_data_dir() -> &'static Path {
     &synthetic().data_dir
 }
 
+/// Builds a benchmark's data set in `data_dir`: the real demo when
+/// `M4_TEST_DEMO_DIR` names it, else the synthetic set; `extra_args` go to
+/// `m4 init`. Returns the data set's name, and prints it.
+pub fn build_bench_data_set(data_dir: &Path, extra_args: &[&str]) -> &'static str {
+    let demo = std::env::var("M4_TEST_DEMO_DIR").ok();
+    let (dataset, mut args) = match &demo {
+        Some(src) => ("mimic-iv-demo", vec!["init", "mimic-iv-demo", "--src", src]),
+        None => ("synthetic", vec!["init", "synthetic"]),
+    };
+    args.extend_from_slice(extra_args);
+    let (ok, _, err) = run_m4(data_dir, &args, &[]);
+    assert!(ok, "could not build the {dataset} data set:\n{err}");
+    println!("data set: {dataset}");
+    dataset
+}
+
 /// The real MIMIC-IV demo folder from `M4_TEST_DEMO_DIR`, or `None` (with a
 /// visible SKIPPED line) when it is not configured. Under CI a missing folder fails.
 pub fn demo_source_dir(test: &str) -> Option<PathBuf> {
