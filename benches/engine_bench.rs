@@ -6,6 +6,9 @@
 //! `m4_bench` measures the same calls as a client sees them; the difference is
 //! the transport and the call's own wrapper.
 //!
+//! The first lines are DuckDB's own cost per statement, the floor under a
+//! checked query.
+//!
 //! Run: `cargo build --release --bench engine_bench`, then the printed
 //! `target/release/deps/engine_bench-*` executable with `--bench` (the real demo
 //! when `M4_TEST_DEMO_DIR` is set, else the synthetic data set). It reports
@@ -43,6 +46,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let data = tempfile::tempdir().expect("tempdir");
     let dataset = common::build_bench_data_set(data.path(), &["--no-derived"]);
     let engine = DuckDbEngine::open(
@@ -50,11 +54,12 @@ fn main() {
         &Options {
             memory_limit: 2 << 30,
             max_temp_size: 0,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            threads,
             spill_dir: data.path().join("spill"),
         },
     )
     .expect("open the data set as m4 serve does");
+    duckdb_floor(threads);
     let limits = Limits {
         max_rows: 1000,
         max_bytes: 1_000_000,
@@ -105,4 +110,44 @@ fn main() {
             }),
         );
     }
+}
+
+/// What DuckDB itself charges per statement, with no m4 around it, on an
+/// in-memory instance with the engine's thread count. A checked `select 1` runs
+/// three statements (the check's `EXECUTE`, the query's `PREPARE` and its
+/// `EXECUTE`, each planned, optimised and run by DuckDB 2.0), so these lines are
+/// the floor under `select 1: check + run`.
+fn duckdb_floor(threads: usize) {
+    let connection = duckdb::Connection::open_in_memory().expect("in-memory DuckDB");
+    connection
+        .execute_batch(&format!("SET threads = {threads}"))
+        .expect("set threads");
+    report(
+        "DuckDB alone: a prepared `SELECT ?::VARCHAR` run again",
+        median(2000, || {
+            let text: String = connection
+                .prepare_cached("SELECT ?::VARCHAR")
+                .and_then(|mut statement| statement.query_row(["select 1"], |row| row.get(0)))
+                .expect("one statement");
+            assert_eq!(text, "select 1");
+        }),
+    );
+    report(
+        "DuckDB alone: prepare `select 1`",
+        median(2000, || {
+            connection.prepare("select 1").expect("prepare");
+        }),
+    );
+    report(
+        "DuckDB alone: prepare `select 1` and stream its row",
+        median(2000, || {
+            let mut statement = connection.prepare("select 1").expect("prepare");
+            let rows: usize = statement
+                .stream_arrow([])
+                .expect("stream")
+                .map(|batch| batch.expect("a batch").num_rows())
+                .sum();
+            assert_eq!(rows, 1);
+        }),
+    );
 }
